@@ -1,0 +1,601 @@
+"""The initializer catalogue: every Keras, PyTorch and JAX initializer, plus the literature's.
+
+An initializer is a canonical name plus parameters. :func:`get_initializer` resolves every
+spelling through one registry: Keras names and class names (case-insensitive), PyTorch names (a
+trailing ``_`` is allowed), JAX names, framework prefixes ``keras.``, ``torch.``, ``jax.``, Keras
+dict specs ``{"class_name": ..., "config": {...}}`` and fastinit's ``{"name": ..., **params}``.
+A plain name has the semantics of the framework that owns it (``kaiming_normal`` is PyTorch's
+untruncated normal; ``he_normal`` is Keras's truncated one).
+
+Each initializer reduces, for a given shape, to a :class:`Plan`: an elementwise distribution
+(constant, uniform, normal, truncated normal) or a structured one (orthogonal, identity, dirac,
+delta-orthogonal, sparse). Weights are drawn with :mod:`fastinit.kernels.sampling`, so element
+``e`` of tensor ``tensor_id`` is a pure function of ``(seed, trial, tensor_id, e)``, and two
+initializers of the same family draw the same base numbers (common random numbers).
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .activations import calculate_gain
+from .fans import check_shape, compute_fans, LAYOUTS
+from .kernels import sampling as ks
+
+#: Standard deviation of N(0, 1) truncated to (-2, 2); variance-scaling divides by it.
+TRUNC_STD_2 = 0.87962566103423978
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def check_dtype(dtype) -> np.dtype:
+    """Return ``dtype`` as float32 or float64, or raise ``TypeError``."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in DTYPES:
+        raise TypeError(f"dtype={dtype!r} is not supported; allowed: 'float32', 'float64'")
+    return dt
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to sample one tensor: a ``kind`` and its numbers.
+
+    kinds: ``constant(value)``, ``uniform(low, high)``, ``normal(mean, std)``,
+    ``truncated(mean, std, lo, hi)`` (bounds in sigma units), ``orthogonal(gain)``,
+    ``identity(gain)``, ``dirac(groups)``, ``delta_orthogonal(scale)``, ``sparse(sparsity, std)``,
+    ``sparse_martens(k, scale)``.
+    """
+
+    kind: str
+    args: tuple = ()
+
+    ELEMENTWISE = {"constant": ks.CONSTANT, "uniform": ks.UNIFORM, "normal": ks.NORMAL,
+                   "truncated": ks.TRUNCATED, "orthogonal": ks.ORTHOGONAL}
+
+    @property
+    def code(self) -> int | None:
+        """Kernel code of :func:`fastinit.kernels.sampling.transform`, or None if structured."""
+        return self.ELEMENTWISE.get(self.kind)
+
+    @property
+    def params(self) -> np.ndarray:
+        """The four kernel parameters (zero padded)."""
+        return np.array((tuple(self.args) + (0.0,) * 4)[:4], dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------------------------
+# registry
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    framework: str
+    defaults: dict
+    planner: Callable
+    checks: dict = field(default_factory=dict)
+    doc: str = ""
+
+
+_REGISTRY: dict[str, _Entry] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def _key(name: str) -> str:
+    prefix, _, base = name.strip().lower().rpartition(".")
+    base = base.rstrip("_").replace("_", "")
+    return f"{prefix}.{base}" if prefix else base
+
+
+def _register(name, framework, defaults, planner, *, aliases=(), checks=None, doc=""):
+    _REGISTRY[name] = _Entry(name, framework, dict(defaults), planner, checks or {}, doc)
+    for a in (name, *aliases):
+        _ALIASES[_key(a)] = name
+
+
+def initializer_names() -> list[str]:
+    """Canonical initializer names (``jax.``-prefixed where only JAX has those semantics)."""
+    return list(_REGISTRY)
+
+
+# parameter checks: name -> (predicate, description of what is allowed)
+_POS = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0,
+        "a finite number > 0")
+_NONNEG = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0,
+           "a finite number >= 0")
+_NUM = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v), "a finite number")
+_MODE = (lambda v: v in ("fan_in", "fan_out", "fan_avg"), "'fan_in', 'fan_out' or 'fan_avg'")
+_TMODE = (lambda v: v in ("fan_in", "fan_out"), "'fan_in' or 'fan_out'")
+_KDIST = (lambda v: v in ("truncated_normal", "normal", "untruncated_normal", "uniform"),
+          "'truncated_normal', 'normal' (= truncated in Keras), 'untruncated_normal' or 'uniform'")
+_JDIST = (lambda v: v in ("truncated_normal", "normal", "uniform"), "'truncated_normal', 'normal' or 'uniform'")
+_INT1 = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an integer >= 1")
+_FRAC = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1, "a number in [0, 1]")
+_AXES = (lambda v: isinstance(v, int) and not isinstance(v, bool) or isinstance(v, (tuple, list))
+         and all(isinstance(a, int) for a in v), "an int or a list of ints")
+_NONLIN = (lambda v: isinstance(v, str), "a nonlinearity name accepted by calculate_gain")
+_STR = (lambda v: isinstance(v, str) or isinstance(v, dict), "an initializer name or spec")
+
+
+def _variance_scaling(scale, mode, distribution, fan_in, fan_out, *, normal_is_truncated=True):
+    n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[mode]
+    var = scale / max(1.0, n)
+    if distribution == "uniform":
+        limit = math.sqrt(3.0 * var)
+        return Plan("uniform", (-limit, limit))
+    if distribution == "truncated_normal" or (distribution == "normal" and normal_is_truncated):
+        return Plan("truncated", (0.0, math.sqrt(var) / TRUNC_STD_2, -2.0, 2.0))
+    return Plan("normal", (0.0, math.sqrt(var)))
+
+
+def _vs(scale, mode, distribution):
+    return lambda p, fi, fo, shape: _variance_scaling(scale, mode, distribution, fi, fo)
+
+
+def _kaiming(p, fan_in, fan_out, uniform):
+    gain = calculate_gain(p["nonlinearity"], p["a"])
+    std = gain / math.sqrt(fan_in if p["mode"] == "fan_in" else fan_out)
+    if uniform:
+        bound = math.sqrt(3.0) * std
+        return Plan("uniform", (-bound, bound))
+    return Plan("normal", (0.0, std))
+
+
+def _kwon(factor, uniform):
+    def planner(p, fi, fo, shape):
+        if uniform:
+            r = factor * math.sqrt(6.0 / (fi + fo))
+            return Plan("uniform", (-r, r))
+        return Plan("normal", (0.0, factor * math.sqrt(2.0 / (fi + fo))))
+    return planner
+
+
+# --- Keras -------------------------------------------------------------------------------------
+_register("zeros", "keras", {}, lambda p, fi, fo, s: Plan("constant", (0.0,)), aliases=("jax.zeros", "torch.zeros"))
+_register("ones", "keras", {}, lambda p, fi, fo, s: Plan("constant", (1.0,)), aliases=("jax.ones", "torch.ones"))
+_register("constant", "keras", {"value": 0.0}, lambda p, fi, fo, s: Plan("constant", (p["value"],)),
+          aliases=("jax.constant", "torch.constant"), checks={"value": _NUM})
+_register("random_normal", "keras", {"mean": 0.0, "stddev": 0.05},
+          lambda p, fi, fo, s: Plan("normal", (p["mean"], p["stddev"])),
+          checks={"mean": _NUM, "stddev": _POS})
+_register("random_uniform", "keras", {"minval": -0.05, "maxval": 0.05},
+          lambda p, fi, fo, s: Plan("uniform", (p["minval"], p["maxval"])),
+          checks={"minval": _NUM, "maxval": _NUM})
+_register("truncated_normal", "keras", {"mean": 0.0, "stddev": 0.05},
+          lambda p, fi, fo, s: Plan("truncated", (p["mean"], p["stddev"], -2.0, 2.0)),
+          checks={"mean": _NUM, "stddev": _POS}, doc="bounds mean +- 2 stddev, no variance correction")
+_register("variance_scaling", "keras", {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal"},
+          lambda p, fi, fo, s: _variance_scaling(p["scale"], p["mode"], p["distribution"], fi, fo),
+          checks={"scale": _POS, "mode": _MODE, "distribution": _KDIST})
+_register("orthogonal", "keras", {"gain": 1.0}, lambda p, fi, fo, s: Plan("orthogonal", (p["gain"],)),
+          aliases=("orthogonal_initializer", "torch.orthogonal"), checks={"gain": _NUM})
+_register("identity", "keras", {"gain": 1.0}, lambda p, fi, fo, s: Plan("identity", (p["gain"],)),
+          aliases=("identity_initializer",), checks={"gain": _NUM})
+_register("lecun_uniform", "keras", {}, _vs(1.0, "fan_in", "uniform"), aliases=("jax.lecun_uniform",))
+_register("lecun_normal", "keras", {}, _vs(1.0, "fan_in", "truncated_normal"), aliases=("jax.lecun_normal",))
+_register("glorot_uniform", "keras", {"gain": 1.0},
+          lambda p, fi, fo, s: _variance_scaling(p["gain"] ** 2, "fan_avg", "uniform", fi, fo),
+          aliases=("jax.glorot_uniform", "jax.xavier_uniform"), checks={"gain": _POS},
+          doc="gain=4 is the deeplearning.net rule for the logistic sigmoid")
+_register("glorot_normal", "keras", {"gain": 1.0},
+          lambda p, fi, fo, s: _variance_scaling(p["gain"] ** 2, "fan_avg", "truncated_normal", fi, fo),
+          aliases=("jax.glorot_normal", "jax.xavier_normal"), checks={"gain": _POS})
+_register("he_uniform", "keras", {"negative_slope": 0.0},
+          lambda p, fi, fo, s: _variance_scaling(2.0 / (1.0 + p["negative_slope"] ** 2), "fan_in", "uniform", fi, fo),
+          aliases=("jax.he_uniform", "jax.kaiming_uniform"), checks={"negative_slope": _NUM})
+_register("he_normal", "keras", {"negative_slope": 0.0},
+          lambda p, fi, fo, s: _variance_scaling(2.0 / (1.0 + p["negative_slope"] ** 2), "fan_in",
+                                                 "truncated_normal", fi, fo),
+          aliases=("jax.he_normal", "jax.kaiming_normal"), checks={"negative_slope": _NUM})
+
+# --- PyTorch -----------------------------------------------------------------------------------
+_register("uniform", "torch", {"a": 0.0, "b": 1.0}, lambda p, fi, fo, s: Plan("uniform", (p["a"], p["b"])),
+          checks={"a": _NUM, "b": _NUM})
+_register("normal", "torch", {"mean": 0.0, "std": 1.0}, lambda p, fi, fo, s: Plan("normal", (p["mean"], p["std"])),
+          checks={"mean": _NUM, "std": _POS})
+_register("trunc_normal", "torch", {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0},
+          lambda p, fi, fo, s: Plan("truncated", (p["mean"], p["std"], (p["a"] - p["mean"]) / p["std"],
+                                                  (p["b"] - p["mean"]) / p["std"])),
+          checks={"mean": _NUM, "std": _POS, "a": _NUM, "b": _NUM}, doc="absolute bounds a, b")
+_register("xavier_uniform", "torch", {"gain": 1.0},
+          lambda p, fi, fo, s: Plan("uniform", (-math.sqrt(3.0) * p["gain"] * math.sqrt(2.0 / (fi + fo)),
+                                                math.sqrt(3.0) * p["gain"] * math.sqrt(2.0 / (fi + fo)))),
+          checks={"gain": _POS})
+_register("xavier_normal", "torch", {"gain": 1.0},
+          lambda p, fi, fo, s: Plan("normal", (0.0, p["gain"] * math.sqrt(2.0 / (fi + fo)))), checks={"gain": _POS})
+_KAIMING_CHECKS = {"a": _NUM, "mode": _TMODE, "nonlinearity": _NONLIN}
+_register("kaiming_uniform", "torch", {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"},
+          lambda p, fi, fo, s: _kaiming(p, fi, fo, True), checks=_KAIMING_CHECKS)
+_register("kaiming_normal", "torch", {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"},
+          lambda p, fi, fo, s: _kaiming(p, fi, fo, False), checks=_KAIMING_CHECKS)
+_register("eye", "torch", {}, lambda p, fi, fo, s: Plan("identity", (1.0,)))
+_register("dirac", "torch", {"groups": 1}, lambda p, fi, fo, s: Plan("dirac", (p["groups"],)), checks={"groups": _INT1})
+_register("sparse", "torch", {"sparsity": None, "std": 0.01},
+          lambda p, fi, fo, s: Plan("sparse", (p["sparsity"], p["std"])), checks={"sparsity": _FRAC, "std": _POS})
+_register("torch_default", "torch", {},
+          lambda p, fi, fo, s: _kaiming({"a": math.sqrt(5.0), "mode": "fan_in", "nonlinearity": "leaky_relu"},
+                                        fi, fo, True),
+          aliases=("torch.default", "torch_linear"), doc="nn.Linear's weight init: U(+-1/sqrt(fan_in))")
+
+# --- JAX ---------------------------------------------------------------------------------------
+_register("jax.uniform", "jax", {"scale": 1e-2}, lambda p, fi, fo, s: Plan("uniform", (0.0, p["scale"])),
+          checks={"scale": _POS}, doc="U[0, scale)")
+_register("jax.normal", "jax", {"stddev": 1e-2}, lambda p, fi, fo, s: Plan("normal", (0.0, p["stddev"])),
+          checks={"stddev": _POS})
+_register("jax.truncated_normal", "jax", {"stddev": 1e-2, "lower": -2.0, "upper": 2.0},
+          lambda p, fi, fo, s: Plan("truncated", (0.0, p["stddev"], p["lower"], p["upper"])),
+          checks={"stddev": _POS, "lower": _NUM, "upper": _NUM}, doc="bounds in sigma units")
+_register("jax.variance_scaling", "jax",
+          {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal", "in_axis": -2, "out_axis": -1,
+           "batch_axis": ()},
+          lambda p, fi, fo, s: _variance_scaling(p["scale"], p["mode"], p["distribution"], fi, fo,
+                                                 normal_is_truncated=False),
+          checks={"scale": _POS, "mode": _MODE, "distribution": _JDIST, "in_axis": _AXES, "out_axis": _AXES,
+                  "batch_axis": _AXES}, doc="'normal' is untruncated")
+_register("jax.orthogonal", "jax", {"scale": 1.0, "column_axis": -1},
+          lambda p, fi, fo, s: Plan("orthogonal", (p["scale"],)), checks={"scale": _NUM, "column_axis": _AXES})
+_register("delta_orthogonal", "jax", {"scale": 1.0, "column_axis": -1},
+          lambda p, fi, fo, s: Plan("delta_orthogonal", (p["scale"],)),
+          aliases=("jax.delta_orthogonal",), checks={"scale": _NUM, "column_axis": _AXES})
+
+# --- literature --------------------------------------------------------------------------------
+for _act, _f in (("logistic", 1.0), ("tanh", 4.0), ("relu", math.sqrt(2.0))):
+    _register(f"kwon_{_act}_uniform", "literature", {}, _kwon(_f, True),
+              doc=f"Kwon et al. table: r = {_f:g} sqrt(6/(n_in+n_out))")
+    _register(f"kwon_{_act}_normal", "literature", {}, _kwon(_f, False),
+              doc=f"Kwon et al. table: sigma = {_f:g} sqrt(2/(n_in+n_out)), untruncated")
+_register("sparse_martens", "literature", {"k": 15, "scale": 1.0},
+          lambda p, fi, fo, s: Plan("sparse_martens", (p["k"], p["scale"])), checks={"k": _INT1, "scale": _POS})
+_register("lsuv", "literature", {"tol": 0.02, "max_iter": 20, "base": "orthogonal"},
+          lambda p, fi, fo, s: get_initializer(p["base"]).plan((int(fi), int(fo))),
+          checks={"tol": _POS, "max_iter": _INT1, "base": _STR},
+          doc="data-dependent (Mishkin & Matas 2016); runs inside simulate and sweeps")
+
+_KERAS_CLASSES = {"zeros": "Zeros", "ones": "Ones", "constant": "Constant", "random_normal": "RandomNormal",
+                  "random_uniform": "RandomUniform", "truncated_normal": "TruncatedNormal",
+                  "variance_scaling": "VarianceScaling", "orthogonal": "Orthogonal", "identity": "Identity",
+                  "lecun_uniform": "LecunUniform", "lecun_normal": "LecunNormal", "glorot_uniform": "GlorotUniform",
+                  "glorot_normal": "GlorotNormal", "he_uniform": "HeUniform", "he_normal": "HeNormal"}
+for _name, _cls in _KERAS_CLASSES.items():
+    _ALIASES[_key(_cls)] = _name
+    _ALIASES[_key("keras." + _name)] = _name
+    _ALIASES[_key("keras." + _cls)] = _name
+for _name, _e in list(_REGISTRY.items()):
+    if _e.framework == "torch":
+        _ALIASES[_key("torch." + _name)] = _name
+    if _e.framework == "literature":
+        _ALIASES[_key("fastinit." + _name)] = _name
+
+
+# ----------------------------------------------------------------------------------------------
+class Initializer:
+    """A resolved initializer: call it with a shape to get a NumPy array.
+
+    Use :func:`get_initializer` to make one.
+    """
+
+    def __init__(self, name: str, params: dict[str, Any], seed: int | None = None):
+        self.name = name
+        self.entry = _REGISTRY[name]
+        self.params = {**self.entry.defaults, **params}
+        self.given = {k: v for k, v in params.items() if v != self.entry.defaults.get(k, object())}
+        self.default_seed = seed
+
+    def __repr__(self) -> str:
+        return f"Initializer({self.label!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Initializer) and self.label == other.label
+
+    def __hash__(self) -> int:
+        return hash(self.label)
+
+    @property
+    def label(self) -> str:
+        """Canonical label: the name, then parameters that differ from the defaults, sorted by key."""
+        if not self.given:
+            return self.name
+        return f"{self.name}(" + ",".join(f"{k}={_fmt(v)}" for k, v in sorted(self.given.items())) + ")"
+
+    @property
+    def is_data_dependent(self) -> bool:
+        """True for LSUV, whose final scale depends on the data a network sees."""
+        return self.name == "lsuv"
+
+    def get_config(self) -> dict:
+        """All parameters (defaults included), as in Keras."""
+        return dict(self.params)
+
+    def plan(self, shape, layout: str = "keras", in_axis=-2, out_axis=-1, batch_axis=()) -> Plan:
+        """The :class:`Plan` for a weight of ``shape`` under ``layout``."""
+        if self.name == "jax.variance_scaling":
+            layout, in_axis, out_axis, batch_axis = "jax", self.params["in_axis"], self.params["out_axis"], \
+                self.params["batch_axis"]
+        fan_in, fan_out = compute_fans(shape, layout, in_axis, out_axis, batch_axis)
+        return self.entry.planner(self.params, fan_in, fan_out, shape)
+
+    def __call__(self, shape, *, seed: int | None = None, dtype="float32", layout: str = "keras",
+                 trial: int = 0, tensor_id: int = 0, in_axis=-2, out_axis=-1, batch_axis=()) -> np.ndarray:
+        """Sample a weight tensor.
+
+        Parameters
+        ----------
+        shape : sequence of int
+            Positive dimensions.
+        seed, trial, tensor_id : int
+            The stream: element ``e`` is a pure function of ``(seed, trial, tensor_id, e)``.
+            A simulated network's layer ``l`` is ``tensor_id=l`` in the Keras layout.
+        dtype : {"float32", "float64"}
+        layout : {"keras", "torch", "jax"}
+            How fans (and the rows of orthogonal / the axes of identity, dirac, sparse) are read.
+        in_axis, out_axis, batch_axis
+            Axes for ``layout="jax"``.
+        """
+        if self.is_data_dependent:
+            raise ValueError("initializer 'lsuv' is data-dependent: use it in fastinit.simulate or a sweep, "
+                             "or sample its base with get_initializer(" + repr(self.params["base"]) + ")")
+        shape = check_shape(shape)
+        dt = check_dtype(dtype)
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout={layout!r} is not one of {LAYOUTS}")
+        seed = check_seed(self.default_seed if seed is None else seed)
+        trial, tensor_id = check_uint32("trial", trial), check_uint32("tensor_id", tensor_id)
+        axes = _io_axes(self, shape, layout, in_axis, out_axis)
+        plan = self.plan(shape, layout, in_axis, out_axis, batch_axis)
+        return sample(plan, shape, dt, seed, trial, tensor_id, axes, self.params.get("column_axis", -1))
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, dict):
+        return get_initializer(v).label
+    return str(v)
+
+
+def _io_axes(init: Initializer, shape, layout, in_axis, out_axis) -> tuple[int, int]:
+    nd = len(shape)
+    if nd < 2:
+        return (0, 0)
+    if layout == "keras":
+        return nd - 2, nd - 1
+    if layout == "torch":
+        return 1, 0
+    return in_axis % nd, out_axis % nd
+
+
+def check_seed(seed) -> int:
+    """A seed must be an int in [0, 2**64)."""
+    if isinstance(seed, (np.integer,)):
+        seed = int(seed)
+    if seed is None:
+        seed = 0
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 64:
+        raise ValueError(f"seed={seed!r} must be an integer in [0, 2**64)")
+    return seed
+
+
+def check_uint32(name: str, value) -> int:
+    """``value`` must be an int in [0, 2**32)."""
+    if isinstance(value, np.integer):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2 ** 32:
+        raise ValueError(f"{name}={value!r} must be an integer in [0, 2**32)")
+    return value
+
+
+def _check_plan(plan: Plan, shape) -> None:
+    a = plan.args
+    if plan.kind == "uniform" and not a[0] < a[1]:
+        raise ValueError(f"uniform bounds must satisfy low < high, got low={a[0]!r}, high={a[1]!r}")
+    if plan.kind == "truncated":
+        from scipy.special import ndtr
+        if not a[2] < a[3]:
+            raise ValueError(f"truncation bounds must satisfy lower < upper, got {a[2]!r} >= {a[3]!r} (in sigma units)")
+        if ndtr(a[3]) - ndtr(a[2]) < 1e-3:
+            raise ValueError(f"truncation interval [{a[2]:g}, {a[3]:g}] (sigma units) holds probability "
+                             f"< 1e-3; fastinit samples by redraw and needs at least 1e-3")
+    if plan.kind == "identity" and len(shape) != 2:
+        raise ValueError(f"identity/eye needs a 2-D shape, got {shape!r}")
+    if plan.kind in ("dirac", "delta_orthogonal") and not 3 <= len(shape) <= 5:
+        raise ValueError(f"{plan.kind} needs a 3-, 4- or 5-D shape, got {shape!r}")
+    if plan.kind in ("sparse", "sparse_martens") and len(shape) != 2:
+        raise ValueError(f"{plan.kind} needs a 2-D shape, got {shape!r}")
+
+
+def sample(plan: Plan, shape, dt, seed, trial, tensor_id, axes=(0, 1), column_axis=-1) -> np.ndarray:
+    """Draw a tensor for ``plan`` (see :class:`Initializer.__call__` for the stream)."""
+    _check_plan(plan, shape)
+    size = math.prod(shape)
+    kind, a = plan.kind, plan.args
+    if kind in ("constant", "uniform", "normal", "truncated"):
+        out = np.empty(size, dtype=dt)
+        p = plan.params
+        below = np.nextafter(dt.type(p[1]), dt.type(-np.inf)) if kind == "uniform" else 0.0
+        ks.fill_elementwise(out, plan.code, p[0], p[1], p[2], p[3], float(below), seed, trial, tensor_id)
+        if kind == "uniform" and dt.type(p[0]) >= dt.type(p[1]):
+            raise ValueError(f"uniform bounds {p[0]!r}, {p[1]!r} are equal in {dt.name}")
+        return out.reshape(shape)
+    if kind == "orthogonal":
+        nd = len(shape)
+        c_axis = column_axis % nd if nd else 0
+        moved = tuple(s for i, s in enumerate(shape) if i != c_axis) + (shape[c_axis],) if nd else (1,)
+        cols = moved[-1]
+        rows = size // cols
+        q = a[0] * orthogonal_matrices(np.array([[rows, cols]]), seed, trial, np.array([tensor_id]))[0]
+        return np.moveaxis(q.reshape(moved), -1, c_axis).astype(dt) if nd else q.reshape(()).astype(dt)
+    out = np.zeros(shape, dtype=np.float64)
+    i_ax, o_ax = axes
+    if kind == "identity":
+        out[...] = a[0] * np.eye(shape[0], shape[1])
+    elif kind == "dirac":
+        groups = int(a[0])
+        if shape[o_ax] % groups:
+            raise ValueError(f"dirac: out channels {shape[o_ax]} are not divisible by groups={groups}")
+        per = shape[o_ax] // groups
+        centre = tuple(shape[i] // 2 for i in range(len(shape)) if i not in (i_ax, o_ax))
+        for g in range(groups):
+            for d in range(min(per, shape[i_ax])):
+                idx = _place(len(shape), i_ax, o_ax, d, g * per + d, centre)
+                out[idx] = 1.0
+    elif kind == "delta_orthogonal":
+        n_in, n_out = shape[i_ax], shape[o_ax]
+        if n_in > n_out:
+            raise ValueError(f"delta_orthogonal needs in channels <= out channels, got {n_in} > {n_out}")
+        q = orthogonal_matrices(np.array([[n_in, n_out]]), seed, trial, np.array([tensor_id]))[0]
+        centre = tuple((shape[i] - 1) // 2 for i in range(len(shape)) if i not in (i_ax, o_ax))
+        for i in range(n_in):
+            for o in range(n_out):
+                out[_place(len(shape), i_ax, o_ax, i, o, centre)] = a[0] * q[i, o]
+    elif kind in ("sparse", "sparse_martens"):
+        flat = np.empty(size, dtype=np.float64)
+        ks.fill_normal(flat, seed, trial, tensor_id)
+        flat *= a[1]
+        n_in, n_out = shape[i_ax], shape[o_ax]
+        s_in, s_out = (shape[1], 1) if i_ax == 0 else (1, shape[1])
+        if kind == "sparse":
+            count, per_input = math.ceil(a[0] * n_out), True
+        else:
+            if int(a[0]) > n_in:
+                raise ValueError(f"sparse_martens: k={int(a[0])} exceeds fan_in={n_in}")
+            count, per_input = int(a[0]), False
+        ks.sparse_mask(flat, n_in, n_out, s_in, s_out, per_input, count, seed, trial, tensor_id)
+        out = flat.reshape(shape)
+    return out.astype(dt)
+
+
+def _place(nd, i_ax, o_ax, i, o, centre):
+    idx, it = [], iter(centre)
+    for ax in range(nd):
+        idx.append(i if ax == i_ax else o if ax == o_ax else next(it))
+    return tuple(idx)
+
+
+def orthogonal_matrices(shapes: np.ndarray, seed: int, trial: int, tensor_ids: np.ndarray) -> list[np.ndarray]:
+    """Haar-random (semi-)orthogonal float64 matrices, one per ``(rows, cols)`` row of ``shapes``.
+
+    The Gaussian matrix of tensor ``t`` is its stream's first ``rows * cols`` normals read as a
+    C-ordered ``(max, min)`` matrix; Q of its reduced QR is multiplied by sign(diag R) and
+    transposed when rows < cols. Matrices of equal shape go through one batched LAPACK call.
+    """
+    out: list[np.ndarray | None] = [None] * len(shapes)
+    shapes = np.asarray(shapes, dtype=np.int64)
+    for key in {tuple(s) for s in shapes}:
+        idx = [i for i, s in enumerate(shapes) if tuple(s) == key]
+        rows, cols = key
+        big, small = max(rows, cols), min(rows, cols)
+        g = np.empty((len(idx), big * small))
+        for j, i in enumerate(idx):
+            ks.fill_normal(g[j], seed, trial, int(tensor_ids[i]))
+        q, r = np.linalg.qr(g.reshape(len(idx), big, small))
+        d = np.sign(np.diagonal(r, axis1=1, axis2=2))
+        d[d == 0] = 1.0
+        q = q * d[:, None, :]
+        if rows < cols:
+            q = np.swapaxes(q, 1, 2)
+        for j, i in enumerate(idx):
+            out[i] = np.ascontiguousarray(q[j])
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+def _resolve(name: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"initializer must be a name, a dict spec or an Initializer, got {name!r}")
+    canonical = _ALIASES.get(_key(name))
+    if canonical is None:
+        known = sorted(set(_REGISTRY) | set(_KERAS_CLASSES.values()))
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6) or \
+            difflib.get_close_matches(_key(name), list(_ALIASES), n=1, cutoff=0.6)
+        hint = f"; did you mean {(_ALIASES.get(close[0], close[0]) if close else '')!r}?" if close else ""
+        raise ValueError(f"initializer={name!r} is unknown{hint} See fastinit.initializer_names().")
+    return canonical
+
+
+_ORDERED = {"random_uniform": [("minval", "maxval")], "uniform": [("a", "b")], "trunc_normal": [("a", "b")],
+            "jax.truncated_normal": [("lower", "upper")]}
+
+
+def get_initializer(spec, **params) -> Initializer:
+    """Resolve an initializer name or spec, with optional parameters.
+
+    Parameters
+    ----------
+    spec : str, dict or Initializer
+        A name in any supported spelling, a Keras dict ``{"class_name": ..., "config": {...}}``
+        or ``{"name": ..., **params}``.
+    **params
+        Parameters of the initializer (e.g. ``scale=2.0``); unknown names are an error.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Unknown name or parameter, or a parameter value that is not allowed.
+    """
+    seed = None
+    if isinstance(spec, Initializer):
+        return spec if not params else get_initializer(spec.name, **{**spec.given, **params})
+    if isinstance(spec, dict):
+        spec = dict(spec)
+        if "class_name" in spec:
+            name = spec["class_name"]
+            config = dict(spec.get("config") or {})
+            seed = config.pop("seed", None)
+            config.pop("dtype", None)
+        elif "name" in spec:
+            name = spec.pop("name")
+            config = spec
+        else:
+            raise ValueError(f"initializer spec {spec!r} needs a 'name' or 'class_name' key")
+        params = {**config, **params}
+    else:
+        name = spec
+    canonical = _resolve(name)
+    entry = _REGISTRY[canonical]
+    unknown = set(params) - set(entry.defaults)
+    if unknown:
+        allowed = ", ".join(entry.defaults) or "none"
+        raise ValueError(f"initializer {canonical!r} got unknown parameter(s) {sorted(unknown)}; allowed: {allowed}")
+    params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
+    for k, v in params.items():
+        pred, what = entry.checks.get(k, (lambda v: True, ""))
+        if not pred(v):
+            raise ValueError(f"initializer {canonical!r}: {k}={v!r} is not allowed; must be {what}")
+    missing = [k for k, v in {**entry.defaults, **params}.items() if v is None]
+    if missing:
+        raise ValueError(f"initializer {canonical!r} needs parameter(s) {missing}")
+    merged = {**entry.defaults, **params}
+    for lo, hi in _ORDERED.get(canonical, ()):
+        if not merged[lo] < merged[hi]:
+            raise ValueError(f"initializer {canonical!r}: {lo}={merged[lo]!r} must be < {hi}={merged[hi]!r}")
+    if canonical == "kaiming_uniform" or canonical == "kaiming_normal":
+        calculate_gain(params.get("nonlinearity", "leaky_relu"), params.get("a", 0.0))
+    if canonical == "lsuv":
+        base = get_initializer(params.get("base", "orthogonal"))
+        if base.is_data_dependent:
+            raise ValueError("initializer 'lsuv': base must not be 'lsuv'")
+        if "base" in params:
+            params["base"] = base.label
+    if seed is not None:
+        seed = check_seed(seed)
+    return Initializer(canonical, params, seed)
+
+
+def initialize(spec, shape, *, seed: int = 0, dtype="float32", layout: str = "keras", trial: int = 0,
+               tensor_id: int = 0, **params) -> np.ndarray:
+    """Sample a weight tensor in one call: ``get_initializer(spec, **params)(shape, ...)``."""
+    axes = {k: params.pop(k) for k in ("in_axis", "out_axis", "batch_axis") if k in params}
+    return get_initializer(spec, **params)(shape, seed=seed, dtype=dtype, layout=layout, trial=trial,
+                                           tensor_id=tensor_id, **axes)
+
+
+def describe(name: str) -> str:
+    """One line: framework, defaults and notes of a canonical initializer."""
+    e = _REGISTRY[_resolve(name)]
+    defaults = ", ".join(f"{k}={v!r}" for k, v in e.defaults.items())
+    return f"{e.name} [{e.framework}] ({defaults}) {e.doc}".rstrip()

@@ -1,0 +1,131 @@
+"""Sampling kernels: fill arrays from the stateless Philox streams of :mod:`fastinit.rng`.
+
+Element ``e`` of a tensor is always drawn from ``(seed, trial, tensor, e)``, so every kernel here is
+bit-identical for any thread count. Arrays are 1-D (flatten a C-ordered array first).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from .._config import jit, pjit
+from ..rng import MASK_ATTEMPT, block_normals, block_words, truncated_normal, uniform, word_to_uniform
+
+# Elementwise sampling codes shared by all kernels.
+CONSTANT, UNIFORM, NORMAL, TRUNCATED, ORTHOGONAL = 0, 1, 2, 3, 4
+
+
+@jit
+def transform(code, p0, p1, p2, p3, z, u, q, seed, trial, tensor, element):
+    """One weight from its base draws.
+
+    ``CONSTANT``: p0. ``UNIFORM``: p0 + (p1 - p0) u. ``NORMAL``: p0 + p1 z. ``TRUNCATED``:
+    p0 + p1 z' with z' the element's standard normal conditioned on [p2, p3] (z itself when inside).
+    ``ORTHOGONAL``: p0 q. ``z``, ``u`` and ``q`` are the element's base normal, uniform and
+    orthogonal-matrix entry; only the one the code needs is read.
+    """
+    if code == NORMAL:
+        return p0 + p1 * z
+    if code == UNIFORM:
+        return p0 + (p1 - p0) * u
+    if code == TRUNCATED:
+        if not (p2 <= z <= p3):
+            z = truncated_normal(seed, trial, tensor, element, p2, p3)
+        return p0 + p1 * z
+    if code == ORTHOGONAL:
+        return p0 * q
+    return p0
+
+
+@pjit
+def fill_normal(out, seed, trial, tensor):
+    """Standard normals: ``out[e]`` = N(0, 1) draw of element ``e``."""
+    n = out.shape[0]
+    for b in prange((n + 3) // 4):
+        z = block_normals(seed, trial, tensor, b, 0)
+        for lane in range(4):
+            e = 4 * b + lane
+            if e < n:
+                out[e] = z[lane]
+    return out
+
+
+@pjit
+def fill_uniform(out, seed, trial, tensor):
+    """Uniforms in (0, 1): ``out[e]`` = U(0, 1) draw of element ``e``."""
+    n = out.shape[0]
+    for b in prange((n + 3) // 4):
+        w = block_words(seed, trial, tensor, b, 0)
+        for lane in range(4):
+            e = 4 * b + lane
+            if e < n:
+                out[e] = word_to_uniform(w[lane])
+    return out
+
+
+@pjit
+def fill_elementwise(out, code, p0, p1, p2, p3, below_p1, seed, trial, tensor):
+    """Fill ``out`` with an elementwise code of :func:`transform` (not ORTHOGONAL).
+
+    ``below_p1`` is the largest value of ``out.dtype`` below ``p1``: a UNIFORM draw that rounds up
+    to ``p1`` becomes ``below_p1``, so uniform samples lie in [p0, p1) in every dtype.
+    """
+    n = out.shape[0]
+    for b in prange((n + 3) // 4):
+        w = block_words(seed, trial, tensor, b, 0)
+        z = block_normals(seed, trial, tensor, b, 0) if code == NORMAL or code == TRUNCATED else (0.0, 0.0, 0.0, 0.0)
+        for lane in range(4):
+            e = 4 * b + lane
+            if e < n:
+                out[e] = transform(code, p0, p1, p2, p3, z[lane], word_to_uniform(w[lane]), 0.0,
+                                   seed, trial, tensor, e)
+                if code == UNIFORM and out[e] >= p1:
+                    out[e] = below_p1
+    return out
+
+
+@pjit
+def fill_layers(widths, seed, trial, kind, out):
+    """Base draws of every layer's weights, concatenated: layer ``l`` (tensor id ``l``) is a
+    C-ordered ``(widths[l-1], widths[l])`` block. ``kind`` 0: standard normals, 1: uniforms."""
+    off = 0
+    for l in range(1, widths.shape[0]):
+        n = widths[l - 1] * widths[l]
+        seg = out[off:off + n]
+        for b in prange((n + 3) // 4):
+            if kind == 0:
+                v = block_normals(seed, trial, l, b, 0)
+            else:
+                w = block_words(seed, trial, l, b, 0)
+                v = (word_to_uniform(w[0]), word_to_uniform(w[1]), word_to_uniform(w[2]), word_to_uniform(w[3]))
+            for lane in range(4):
+                e = 4 * b + lane
+                if e < n:
+                    seg[e] = v[lane]
+        off += n
+    return out
+
+
+@pjit
+def sparse_mask(out, n_in, n_out, stride_in, stride_out, per_input, count, seed, trial, tensor):
+    """Zero entries of a weight matrix viewed as (n_in, n_out) through element strides.
+
+    ``per_input=True`` (PyTorch ``sparse_``): for each input index, the ``count`` entries along the
+    output axis with the smallest mask keys are set to 0. ``per_input=False`` (Martens 2010): for
+    each output index, all but the ``count`` entries along the input axis with the smallest keys are
+    set to 0. Mask keys are uniforms of the same elements at attempt ``MASK_ATTEMPT``.
+    """
+    outer = n_in if per_input else n_out
+    inner = n_out if per_input else n_in
+    for a in prange(outer):
+        keys = np.empty(inner)
+        for k in range(inner):
+            e = a * stride_in + k * stride_out if per_input else k * stride_in + a * stride_out
+            keys[k] = uniform(seed, trial, tensor, e, MASK_ATTEMPT)
+        order = np.argsort(keys)
+        for r in range(inner):
+            k = order[r]
+            e = a * stride_in + k * stride_out if per_input else k * stride_in + a * stride_out
+            if (per_input and r < count) or (not per_input and r >= count):
+                out[e] = 0.0
+    return out
