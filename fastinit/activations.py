@@ -262,3 +262,19 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return math.sqrt(2.0 / (1.0 + slope ** 2))
     allowed = sorted(list(_TORCH_GAINS) + ["leaky_relu"])
     raise ValueError(f"Unsupported nonlinearity {nonlinearity!r}; allowed: {', '.join(allowed)}")
+
+
+@jit
+def phi_dphi(code, x, a):
+    """``(phi(x), phi'(x))`` in one call, sharing the transcendental work where possible."""
+    if code == TANH:
+        t = math.tanh(x)
+        return t, 1.0 - t * t
+    if code == SIGMOID:
+        s = 1.0 / (1.0 + math.exp(-x))
+        return s, s * (1.0 - s)
+    if code == RELU:
+        return (x, 1.0) if x > 0.0 else (0.0 * x, 0.0)
+    if code == LINEAR:
+        return x, 1.0
+    return phi(code, x, a), dphi(code, x, a)

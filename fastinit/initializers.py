@@ -64,10 +64,18 @@ class Plan:
         """Kernel code of :func:`fastinit.kernels.sampling.transform`, or None if structured."""
         return self.ELEMENTWISE.get(self.kind)
 
-    @property
-    def params(self) -> np.ndarray:
-        """The four kernel parameters (zero padded)."""
-        return np.array((tuple(self.args) + (0.0,) * 4)[:4], dtype=np.float64)
+    def kernel_params(self, dtype) -> np.ndarray:
+        """The four parameters of :func:`fastinit.kernels.sampling.transform` for ``dtype``.
+
+        For uniform, the third is the largest value of ``dtype`` below the upper bound.
+        """
+        p = np.array((tuple(self.args) + (0.0,) * 4)[:4], dtype=np.float64)
+        if self.kind == "uniform":
+            dt = np.dtype(dtype).type
+            p[2] = float(np.nextafter(dt(p[1]), dt(-np.inf)))
+            if dt(p[0]) >= dt(p[1]):
+                raise ValueError(f"uniform bounds {p[0]!r}, {p[1]!r} are equal in {np.dtype(dtype).name}")
+        return p
 
 
 # ----------------------------------------------------------------------------------------------
@@ -415,11 +423,8 @@ def sample(plan: Plan, shape, dt, seed, trial, tensor_id, axes=(0, 1), column_ax
     kind, a = plan.kind, plan.args
     if kind in ("constant", "uniform", "normal", "truncated"):
         out = np.empty(size, dtype=dt)
-        p = plan.params
-        below = np.nextafter(dt.type(p[1]), dt.type(-np.inf)) if kind == "uniform" else 0.0
-        ks.fill_elementwise(out, plan.code, p[0], p[1], p[2], p[3], float(below), seed, trial, tensor_id)
-        if kind == "uniform" and dt.type(p[0]) >= dt.type(p[1]):
-            raise ValueError(f"uniform bounds {p[0]!r}, {p[1]!r} are equal in {dt.name}")
+        p = plan.kernel_params(dt)
+        ks.fill_elementwise(out, plan.code, p[0], p[1], p[2], p[3], seed, trial, tensor_id)
         return out.reshape(shape)
     if kind == "orthogonal":
         nd = len(shape)

@@ -1,3 +1,11 @@
-"""Public Numba kernels, callable from Python or from a user's own ``@njit`` code."""
+"""Public Numba kernels, callable from Python or from a user's own ``@njit`` code.
+
+Sampling: :func:`fill_normal`, :func:`fill_uniform`, :func:`fill_elementwise`, :func:`fill_layers`,
+:func:`sparse_mask`, :func:`transform`. Networks: :func:`network_statistics` (many networks of one
+shape, in parallel) and :func:`single_network` (one network), with :data:`METRICS` and
+:data:`VARIANT_COLUMNS` describing their tables.
+"""
+from .network import (EXPLICIT, LOSS_MSE, LOSS_PROBE, METRICS, N_METRICS, VARIANT_COLUMNS, distinct_columns,
+                      network_statistics, single_network)
 from .sampling import (CONSTANT, NORMAL, ORTHOGONAL, TRUNCATED, UNIFORM, fill_elementwise, fill_layers,
                        fill_normal, fill_uniform, sparse_mask, transform)

@@ -64,11 +64,11 @@ def fill_uniform(out, seed, trial, tensor):
 
 
 @pjit
-def fill_elementwise(out, code, p0, p1, p2, p3, below_p1, seed, trial, tensor):
+def fill_elementwise(out, code, p0, p1, p2, p3, seed, trial, tensor):
     """Fill ``out`` with an elementwise code of :func:`transform` (not ORTHOGONAL).
 
-    ``below_p1`` is the largest value of ``out.dtype`` below ``p1``: a UNIFORM draw that rounds up
-    to ``p1`` becomes ``below_p1``, so uniform samples lie in [p0, p1) in every dtype.
+    For UNIFORM, ``p2`` is the largest value of ``out.dtype`` below ``p1``: a draw that rounds up
+    to ``p1`` becomes ``p2``, so uniform samples lie in [p0, p1) in every dtype.
     """
     n = out.shape[0]
     for b in prange((n + 3) // 4):
@@ -80,7 +80,7 @@ def fill_elementwise(out, code, p0, p1, p2, p3, below_p1, seed, trial, tensor):
                 out[e] = transform(code, p0, p1, p2, p3, z[lane], word_to_uniform(w[lane]), 0.0,
                                    seed, trial, tensor, e)
                 if code == UNIFORM and out[e] >= p1:
-                    out[e] = below_p1
+                    out[e] = p2
     return out
 
 

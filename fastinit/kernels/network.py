@@ -1,0 +1,343 @@
+"""Forward and backward statistics of many fully-connected networks of one shape, in one call.
+
+The networks ("variants") of one call share widths, batch, inputs, probe, seed and trial, and so
+share their base random draws (common random numbers); they differ in weight initializer, bias
+initializer, activation and LSUV settings, given as rows of a float64 ``variants`` table whose
+columns are :data:`VARIANT_COLUMNS`. ``prange`` runs over variants; each variant is computed by
+one thread from start to end, so results do not depend on the thread count.
+
+Conventions (DESIGN.md): ``h^l = x^{l-1} W^l + b^l`` with ``W^l`` of shape ``(n_{l-1}, n_l)``
+(Keras layout, tensor id ``l``), ``x^l = phi(h^l)``. Backward: ``delta^l = dloss/dh^l`` for the
+probe loss ``sum_b g_b . x^L_b`` (``loss=0``) or ``0.5 sum_b |x^L_b - t_b|^2`` (``loss=1``).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from .._config import jit, pjit
+from ..activations import phi_dphi
+from ..rng import BIAS_TENSOR, standard_normal, uniform
+from .sampling import CONSTANT, NORMAL, ORTHOGONAL, TRUNCATED, UNIFORM, transform
+
+METRICS = ("preact_mean", "preact_var", "preact_sq", "act_mean", "act_var", "act_sq", "frac_saturated",
+           "frac_zero", "pair_corr", "delta_sq", "grad_w_norm", "distinct_units", "nonfinite",
+           "jac_sq_mean", "jac_sq_var", "jac_min", "jac_max")
+(PREACT_MEAN, PREACT_VAR, PREACT_SQ, ACT_MEAN, ACT_VAR, ACT_SQ, FRAC_SATURATED, FRAC_ZERO, PAIR_CORR, DELTA_SQ,
+ GRAD_W_NORM, DISTINCT_UNITS, NONFINITE, JAC_SQ_MEAN, JAC_SQ_VAR, JAC_MIN, JAC_MAX) = range(len(METRICS))
+N_METRICS = len(METRICS)
+
+VARIANT_COLUMNS = ("w_code", "b_code", "act_code", "act_param", "sat_level", "lsuv_tol", "lsuv_max_iter",
+                   "explicit_row")
+V_W_CODE, V_B_CODE, V_ACT, V_ACT_PARAM, V_SAT, V_LSUV_TOL, V_LSUV_ITER, V_EXPLICIT = range(len(VARIANT_COLUMNS))
+
+#: ``w_code`` of a variant whose weights are given in the ``explicit`` table.
+EXPLICIT = -1
+LOSS_PROBE, LOSS_MSE = 0, 1
+
+
+@jit
+def layer_weights(var, par, l, off, seed, trial, base_z, base_u, base_q, explicit, out):
+    """Write layer ``l``'s weights (flat, C-ordered ``(n_in, n_out)``) of one variant into ``out``.
+
+    ``par`` holds the layer's parameters (weights 0..3, biases 4..7); for UNIFORM, ``par[2]`` is the
+    largest value of the dtype below ``par[1]``, which replaces draws that round up to ``par[1]``.
+    """
+    code = int(var[V_W_CODE])
+    if code == EXPLICIT:
+        row = int(var[V_EXPLICIT])
+        for e in range(out.shape[0]):
+            out[e] = explicit[row, off + e]
+        return out
+    p0, p1, p2, p3 = par[0], par[1], par[2], par[3]
+    for e in range(out.shape[0]):
+        z = base_z[off + e] if code == NORMAL or code == TRUNCATED else 0.0
+        u = base_u[off + e] if code == UNIFORM else 0.0
+        q = base_q[off + e] if code == ORTHOGONAL else 0.0
+        out[e] = transform(code, p0, p1, p2, p3, z, u, q, seed, trial, l, e)
+        if code == UNIFORM and out[e] >= p1:
+            out[e] = p2
+    return out
+
+
+@jit
+def layer_biases(var, par, l, seed, trial, out):
+    """Write layer ``l``'s biases (tensor id ``BIAS_TENSOR + l``) of one variant into ``out``."""
+    code = int(var[V_B_CODE])
+    tensor = BIAS_TENSOR + l
+    for j in range(out.shape[0]):
+        z = standard_normal(seed, trial, tensor, j, 0) if code == NORMAL or code == TRUNCATED else 0.0
+        u = uniform(seed, trial, tensor, j, 0) if code == UNIFORM else 0.0
+        out[j] = transform(code, par[4], par[5], par[6], par[7], z, u, 0.0, seed, trial, tensor, j)
+    return out
+
+
+@jit
+def pooled_variance(a, s, b):
+    """Pooled variance of ``s * a[:, j] + b[j]`` over all entries of the 2-D array ``a``."""
+    n = a.shape[0] * a.shape[1]
+    total = 0.0
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            total += s * a[i, j] + b[j]
+    mean = total / n
+    ss = 0.0
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            d = s * a[i, j] + b[j] - mean
+            ss += d * d
+    return ss / n
+
+
+@jit
+def distinct_columns(w, b, h):
+    """Number of distinct units: columns ``j`` of (w[:, j], b[j], h[:, j]) that differ exactly.
+
+    Columns are sorted by a random projection; only columns with equal projections are compared
+    entry by entry. Non-finite columns count as distinct.
+    """
+    n_in, n_out = w.shape
+    keys = np.zeros(n_out)
+    for i in range(n_in):
+        r = 1.0 + (i * 0.6180339887498949) % 1.0
+        for j in range(n_out):
+            keys[j] += r * w[i, j]
+    for i in range(h.shape[0]):
+        r = 1.0 + (i * 0.7548776662466927) % 1.0
+        for j in range(n_out):
+            keys[j] += r * h[i, j]
+    for j in range(n_out):
+        keys[j] += 0.5698402909980532 * b[j]
+    order = np.argsort(keys)
+    count = 0
+    reps = np.empty(n_out, dtype=np.int64)
+    start = 0
+    while start < n_out:
+        stop = start + 1
+        while stop < n_out and keys[order[stop]] == keys[order[start]]:
+            stop += 1
+        n_reps = 0
+        for t in range(start, stop):
+            j = order[t]
+            new = True
+            for r in range(n_reps):
+                k = reps[r]
+                same = b[j] == b[k]
+                i = 0
+                while same and i < n_in:
+                    same = w[i, j] == w[i, k]
+                    i += 1
+                i = 0
+                while same and i < h.shape[0]:
+                    same = h[i, j] == h[i, k]
+                    i += 1
+                if same:
+                    new = False
+                    break
+            if new:
+                reps[n_reps] = j
+                n_reps += 1
+        count += n_reps
+        start = stop
+    return count
+
+
+@jit
+def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats):
+    """Fill ``x = phi(h)``, ``d = phi'(h)`` and the forward metrics of one layer into ``stats``."""
+    rows, cols = h.shape
+    n = rows * cols
+    sh = sh2 = sx = sx2 = 0.0
+    n_sat = n_zero = n_bad = 0
+    for i in range(rows):
+        for j in range(cols):
+            hv = h[i, j]
+            xv, dv = phi_dphi(act, hv, a)
+            x[i, j] = xv
+            d[i, j] = dv
+            xv = x[i, j]
+            sh += hv
+            sh2 += hv * hv
+            sx += xv
+            sx2 += xv * xv
+            if abs(dv) < sat_level:
+                n_sat += 1
+            if xv == 0.0:
+                n_zero += 1
+            if not np.isfinite(hv):
+                n_bad += 1
+            if not np.isfinite(xv):
+                n_bad += 1
+    mh, mx = sh / n, sx / n
+    vh = vx = 0.0
+    for i in range(rows):
+        for j in range(cols):
+            dh = h[i, j] - mh
+            dx = x[i, j] - mx
+            vh += dh * dh
+            vx += dx * dx
+    stats[PREACT_MEAN] = mh
+    stats[PREACT_VAR] = vh / n
+    stats[PREACT_SQ] = sh2 / n
+    stats[ACT_MEAN] = mx
+    stats[ACT_VAR] = vx / n
+    stats[ACT_SQ] = sx2 / n
+    stats[FRAC_SATURATED] = n_sat / n
+    stats[FRAC_ZERO] = n_zero / n
+    stats[NONFINITE] = n_bad
+    if paired:
+        total = 0.0
+        for k in range(rows // 2):
+            sab = saa = sbb = 0.0
+            for j in range(cols):
+                ha, hb = h[2 * k, j], h[2 * k + 1, j]
+                sab += ha * hb
+                saa += ha * ha
+                sbb += hb * hb
+            total += sab / math.sqrt(saa * sbb)
+        stats[PAIR_CORR] = total / (rows // 2)
+
+
+@jit
+def single_network(var, par, widths, x0, grad_seed, seed, trial, base_z, base_u, base_q, explicit, loss, paired,
+            backward, jacobian, stats):
+    """Statistics of one network into ``stats`` (depth, N_METRICS).
+
+    ``var`` is its row of the variants table, ``par`` its (depth, 8) layer parameters; the other
+    arguments are those of :func:`network_statistics`.
+    """
+    depth = widths.shape[0] - 1
+    rows = x0.shape[0]
+    total = 0
+    wmax = 0
+    for l in range(1, depth + 1):
+        total += widths[l]
+        wmax = max(wmax, widths[l - 1] * widths[l])
+    act, a, sat = int(var[V_ACT]), var[V_ACT_PARAM], var[V_SAT]
+    hbuf = np.empty(rows * total, x0.dtype)
+    xbuf = np.empty(rows * total, x0.dtype)
+    dbuf = np.empty(rows * total, x0.dtype)
+    wbuf = np.empty(wmax, x0.dtype)
+    bias = np.empty(widths.max(), np.float64)
+    scale = np.ones(depth + 1)
+    stats[:, :] = np.nan
+    jac = np.eye(widths[0])
+    x_prev = x0
+    woff = 0
+    aoff = 0
+    for l in range(1, depth + 1):
+        n_in, n_out = widths[l - 1], widths[l]
+        w = layer_weights(var, par[l - 1], l, woff, seed, trial, base_z, base_u, base_q, explicit,
+                          wbuf[:n_in * n_out]).reshape((n_in, n_out))
+        b = layer_biases(var, par[l - 1], l, seed, trial, bias[:n_out])
+        h = hbuf[aoff:aoff + rows * n_out].reshape((rows, n_out))
+        np.dot(x_prev, w, h)
+        s = 1.0
+        if var[V_LSUV_TOL] > 0.0:
+            for _ in range(int(var[V_LSUV_ITER])):
+                v = pooled_variance(h, s, b)
+                if not (v > 0.0 and np.isfinite(v)) or abs(v - 1.0) < var[V_LSUV_TOL]:
+                    break
+                s /= math.sqrt(v)
+            scale[l] = s
+            for e in range(n_in * n_out):
+                wbuf[e] *= s
+        for i in range(rows):
+            for j in range(n_out):
+                h[i, j] = s * h[i, j] + b[j]
+        x = xbuf[aoff:aoff + rows * n_out].reshape((rows, n_out))
+        d = dbuf[aoff:aoff + rows * n_out].reshape((rows, n_out))
+        st = stats[l - 1]
+        forward_layer_statistics(h, x, d, act, a, sat, paired, st)
+        st[DISTINCT_UNITS] = distinct_columns(w, b, h)
+        if jacobian:
+            jac = np.dot(w.T.astype(np.float64), jac)
+            for j in range(n_out):
+                jac[j, :] *= d[0, j]
+            sv = np.linalg.svd(jac, full_matrices=False)[1]
+            sq = sv * sv
+            st[JAC_SQ_MEAN] = sq.mean()
+            st[JAC_SQ_VAR] = sq.var()
+            st[JAC_MIN] = sv.min()
+            st[JAC_MAX] = sv.max()
+        x_prev = x
+        woff += n_in * n_out
+        aoff += rows * n_out
+    if not backward:
+        return stats
+    # backward: delta^l overwrites d^l in place
+    g = np.empty(rows * widths.max(), x0.dtype)
+    gw = np.empty(wmax, x0.dtype)
+    n_last = widths[depth]
+    dl = dbuf[aoff - rows * n_last:aoff].reshape((rows, n_last))
+    xl = xbuf[aoff - rows * n_last:aoff].reshape((rows, n_last))
+    for i in range(rows):
+        for j in range(n_last):
+            gv = grad_seed[i, j] if loss == LOSS_PROBE else xl[i, j] - grad_seed[i, j]
+            dl[i, j] = gv * dl[i, j]
+    for l in range(depth, 0, -1):
+        n_in, n_out = widths[l - 1], widths[l]
+        woff -= n_in * n_out
+        aoff -= rows * n_out
+        delta = dbuf[aoff:aoff + rows * n_out].reshape((rows, n_out))
+        ss = 0.0
+        for i in range(rows):
+            for j in range(n_out):
+                ss += delta[i, j] * delta[i, j]
+        stats[l - 1, DELTA_SQ] = ss / (rows * n_out)
+        x_in = x0 if l == 1 else xbuf[aoff - rows * n_in:aoff].reshape((rows, n_in))
+        grad = gw[:n_in * n_out].reshape((n_in, n_out))
+        np.dot(x_in.T, delta, grad)
+        gg = 0.0
+        for e in range(n_in * n_out):
+            gg += gw[e] * gw[e]
+        stats[l - 1, GRAD_W_NORM] = math.sqrt(gg)
+        if l > 1:
+            w = layer_weights(var, par[l - 1], l, woff, seed, trial, base_z, base_u, base_q, explicit,
+                              wbuf[:n_in * n_out]).reshape((n_in, n_out))
+            gp = g[:rows * n_in].reshape((rows, n_in))
+            np.dot(delta, w.T, gp)
+            d_in = dbuf[aoff - rows * n_in:aoff].reshape((rows, n_in))
+            s = scale[l]
+            for i in range(rows):
+                for j in range(n_in):
+                    d_in[i, j] = s * gp[i, j] * d_in[i, j]
+    return stats
+
+
+@pjit
+def network_statistics(variants, layer_params, widths, x0, grad_seed, seed, trial, base_z, base_u, base_q, explicit, loss,
+                       paired, backward, jacobian, out):
+    """Per-layer statistics of many networks of one shape.
+
+    Parameters
+    ----------
+    variants : float64 array (n_variants, len(VARIANT_COLUMNS))
+        One row per network: weight and bias codes of :func:`fastinit.kernels.sampling.transform`
+        (weight code ``EXPLICIT`` reads ``explicit[explicit_row]``), activation code and parameter,
+        saturation level of |phi'|, LSUV tolerance (0: off) and maximum iterations, explicit row.
+    layer_params : float64 array (n_variants, depth, 8)
+        Per layer: the 4 weight parameters, then the 4 bias parameters, of ``transform``.
+    widths : int64 array (depth + 1,)
+    x0 : float32 or float64 array (batch, widths[0])
+        The input batch; its dtype is the computation dtype.
+    grad_seed : array (batch, widths[-1]) of x0's dtype
+        The probe g (``loss=0``) or the targets (``loss=1``).
+    seed, trial : int
+        The stream of the weights and biases.
+    base_z, base_u, base_q : float64 arrays
+        Base normals, uniforms and orthogonal entries of all layers, concatenated as
+        :func:`fastinit.kernels.sampling.fill_layers` lays them out (empty when no variant needs them).
+    explicit : x0's dtype array (n_explicit, sum n_{l-1} n_l)
+    loss : int
+        0 probe, 1 MSE.
+    paired, backward, jacobian : bool
+    out : float64 array (n_variants, depth, N_METRICS)
+        Metrics in the order of :data:`METRICS`; NaN where not computed.
+    """
+    for v in prange(variants.shape[0]):
+        single_network(variants[v], layer_params[v], widths, x0, grad_seed, seed, trial, base_z, base_u, base_q, explicit, loss, paired,
+                backward, jacobian, out[v])
+    return out

@@ -1,0 +1,273 @@
+"""One network, or a group of networks of one shape: configuration, validation and the kernel call.
+
+:func:`simulate` is the public entry point; :class:`Shape`, :class:`Variant` and :func:`run_group`
+are what the sweep engine uses to run many networks that share their random draws in one call.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from .activations import Activation, get_activation
+from .initializers import Initializer, check_dtype, check_seed, check_uint32, get_initializer, orthogonal_matrices, \
+    sample
+from .kernels import network as kn
+from .kernels import sampling as ks
+from .rng import INPUT_TENSOR, PROBE_TENSOR, TARGET_TENSOR
+
+INPUTS = ("normal", "uniform01")
+LOSSES = {"probe": kn.LOSS_PROBE, "mse": kn.LOSS_MSE}
+
+
+def _positive_int(name, value, minimum=1):
+    if isinstance(value, np.integer):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the networks of one kernel call share."""
+
+    widths: tuple[int, ...]
+    batch: int = 128
+    seed: int = 0
+    trial: int = 0
+    dtype: str = "float32"
+    input: str = "normal"
+    input_corr: float | None = None
+    backward: bool = True
+    jacobian: bool = False
+    loss: str = "probe"
+    input_array: np.ndarray | None = field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths) - 1
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What distinguishes one network from another of the same :class:`Shape`."""
+
+    initializer: Initializer
+    activation: Activation
+    bias_initializer: Initializer
+
+
+def make_shape(depth=None, width=None, *, widths=None, batch=None, seed=0, trial=0, input="normal",
+               input_corr=None, dtype="float32", backward=True, jacobian=False, loss="probe") -> Shape:
+    """Validate simulation settings and return a :class:`Shape` (errors name the parameter)."""
+    if widths is not None:
+        try:
+            widths = tuple(widths)
+        except TypeError:
+            raise ValueError(f"widths={widths!r} must be a list of positive ints") from None
+        for w in widths:
+            _positive_int("widths entry", w)
+        if len(widths) < 2:
+            raise ValueError(f"widths={list(widths)!r} must list at least 2 widths (input and one layer)")
+        if depth is not None and _positive_int("depth", depth) != len(widths) - 1:
+            raise ValueError(f"widths has length {len(widths)} but depth={depth}: need depth + 1 widths")
+        widths = tuple(int(w) for w in widths)
+    else:
+        depth = _positive_int("depth", depth)
+        width = _positive_int("width", width)
+        widths = (width,) * (depth + 1)
+    array = None
+    if isinstance(input, str):
+        if input not in INPUTS:
+            raise ValueError(f"input={input!r} must be one of {INPUTS} or an array of shape (batch, {widths[0]})")
+        batch = 128 if batch is None else _positive_int("batch", batch, 2)
+    else:
+        array = np.asarray(input)
+        if array.dtype.kind not in "fiu" or array.ndim != 2 or array.shape[1] != widths[0] or array.shape[0] < 2:
+            raise ValueError(f"input array must be real with shape (batch >= 2, {widths[0]}), "
+                             f"got dtype {array.dtype} and shape {array.shape}")
+        if batch is not None and batch != array.shape[0]:
+            raise ValueError(f"batch={batch!r} disagrees with the input array's {array.shape[0]} rows")
+        batch = array.shape[0]
+        input = "array"
+    if input_corr is not None:
+        if isinstance(input_corr, bool) or not isinstance(input_corr, (int, float)) or not -1 <= input_corr <= 1:
+            raise ValueError(f"input_corr={input_corr!r} must be a number in [-1, 1]")
+        if input != "normal":
+            raise ValueError(f"input_corr needs input='normal', got input={input!r}")
+        if batch % 2:
+            raise ValueError(f"input_corr needs an even batch (pairs), got batch={batch}")
+        input_corr = float(input_corr)
+    if loss not in LOSSES:
+        raise ValueError(f"loss={loss!r} must be one of {tuple(LOSSES)}")
+    for name, flag in (("backward", backward), ("jacobian", jacobian)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name}={flag!r} must be True or False")
+    dt = check_dtype(dtype)
+    return Shape(widths, batch, check_seed(seed), check_uint32("trial", trial), dt.name, input, input_corr,
+                 bool(backward), bool(jacobian), loss, array)
+
+
+def make_variant(initializer, activation, bias_initializer="zeros") -> Variant:
+    """Resolve the initializer, activation and bias initializer of one network."""
+    init = get_initializer(initializer)
+    bias = get_initializer(bias_initializer)
+    if bias.is_data_dependent or bias.plan((4,)).code is None or bias.plan((4,)).kind == "orthogonal":
+        raise ValueError(f"bias_initializer={bias.label!r} must be elementwise (constant, uniform, normal or "
+                         f"truncated normal)")
+    return Variant(init, get_activation(activation), bias)
+
+
+def inputs(shape: Shape) -> tuple[np.ndarray, np.ndarray]:
+    """The input batch and the gradient seed (probe g or targets) of a shape, in its dtype."""
+    dt = np.dtype(shape.dtype)
+    b, n0, nl = shape.batch, shape.widths[0], shape.widths[-1]
+    if shape.input == "array":
+        x0 = np.ascontiguousarray(shape.input_array, dtype=dt)
+    else:
+        x = np.empty(b * n0)
+        if shape.input == "uniform01":
+            ks.fill_uniform(x, shape.seed, shape.trial, INPUT_TENSOR)
+        else:
+            ks.fill_normal(x, shape.seed, shape.trial, INPUT_TENSOR)
+        x = x.reshape(b, n0)
+        if shape.input_corr is not None:
+            c = shape.input_corr
+            x[1::2] = c * x[0::2] + math.sqrt(1.0 - c * c) * x[1::2]
+        x0 = x.astype(dt)
+    g = np.empty(b * nl)
+    ks.fill_normal(g, shape.seed, shape.trial, TARGET_TENSOR if shape.loss == "mse" else PROBE_TENSOR)
+    return x0, g.reshape(b, nl).astype(dt)
+
+
+def plan_group(shape: Shape, variants: list[Variant]):
+    """Kernel inputs for a group: variants table, layer parameters, base draws and explicit weights."""
+    dt = np.dtype(shape.dtype)
+    widths = np.array(shape.widths, dtype=np.int64)
+    depth = shape.depth
+    layer_shapes = [(shape.widths[l - 1], shape.widths[l]) for l in range(1, depth + 1)]
+    table = np.zeros((len(variants), len(kn.VARIANT_COLUMNS)))
+    params = np.zeros((len(variants), depth, 8))
+    explicit_rows: list[np.ndarray] = []
+    codes = set()
+    for v, var in enumerate(variants):
+        init = get_initializer(var.initializer.params["base"]) if var.initializer.is_data_dependent else var.initializer
+        plans = [init.plan(s) for s in layer_shapes]
+        code = plans[0].code
+        if code is None:
+            table[v, kn.V_EXPLICIT] = len(explicit_rows)
+            explicit_rows.append(np.concatenate([
+                sample(p, s, dt, shape.seed, shape.trial, l + 1).ravel() for l, (p, s) in enumerate(zip(plans, layer_shapes))]))
+            code = kn.EXPLICIT
+        else:
+            codes.add(code)
+            for l, p in enumerate(plans):
+                _ = p.kind == "truncated" and sample(p, (1,), dt, 0, 0, 0)  # validates the interval
+                params[v, l, :4] = p.kernel_params(dt)
+        bplans = [var.bias_initializer.plan((n,)) for n in shape.widths[1:]]
+        for l, p in enumerate(bplans):
+            params[v, l, 4:] = p.kernel_params(dt)
+        table[v, kn.V_W_CODE] = code
+        table[v, kn.V_B_CODE] = bplans[0].code
+        table[v, kn.V_ACT] = var.activation.code
+        table[v, kn.V_ACT_PARAM] = var.activation.param
+        table[v, kn.V_SAT] = var.activation.saturation_level
+        if var.initializer.is_data_dependent:
+            table[v, kn.V_LSUV_TOL] = var.initializer.params["tol"]
+            table[v, kn.V_LSUV_ITER] = var.initializer.params["max_iter"]
+    n_weights = int(sum(a * b for a, b in layer_shapes))
+    empty = np.empty(0)
+    base_z = ks.fill_layers(widths, shape.seed, shape.trial, 0, np.empty(n_weights)) \
+        if codes & {ks.NORMAL, ks.TRUNCATED} else empty
+    base_u = ks.fill_layers(widths, shape.seed, shape.trial, 1, np.empty(n_weights)) if ks.UNIFORM in codes else empty
+    base_q = empty
+    if ks.ORTHOGONAL in codes:
+        qs = orthogonal_matrices(np.array(layer_shapes), shape.seed, shape.trial, np.arange(1, depth + 1))
+        base_q = np.concatenate([q.ravel() for q in qs])
+    explicit = np.stack(explicit_rows) if explicit_rows else np.empty((0, n_weights), dtype=dt)
+    return table, params, widths, base_z, base_u, base_q, explicit.astype(dt)
+
+
+def run_group(shape: Shape, variants: list[Variant], threads: int | None = None) -> np.ndarray:
+    """Per-layer metrics of every variant: float64 array (n_variants, depth, N_METRICS).
+
+    BLAS is limited to one thread while several networks run in parallel, so Numba threads and
+    BLAS threads never oversubscribe the cores.
+    """
+    table, params, widths, base_z, base_u, base_q, explicit = plan_group(shape, variants)
+    x0, grad_seed = inputs(shape)
+    out = np.empty((len(variants), shape.depth, kn.N_METRICS))
+    args = (table, params, widths, x0, grad_seed, shape.seed, shape.trial, base_z, base_u, base_q, explicit,
+            LOSSES[shape.loss], shape.input_corr is not None, shape.backward, shape.jacobian, out)
+    if len(variants) > 1:
+        with threadpool_limits(1, user_api="blas"):
+            kn.network_statistics(*args)
+    else:
+        kn.network_statistics(*args)
+    return out
+
+
+def memory_estimate(shape: Shape, n_variants: int, threads: int | None = None) -> int:
+    """Bytes a group needs at peak: base draws, explicit weights and per-thread work buffers."""
+    import numba
+    threads = min(n_variants, threads or numba.get_num_threads())
+    item = np.dtype(shape.dtype).itemsize
+    n_w = sum(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
+    w_max = max(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
+    acts = shape.batch * sum(shape.widths[1:])
+    per_thread = 3 * acts * item + 2 * w_max * item + shape.batch * max(shape.widths) * item
+    if shape.jacobian:
+        per_thread += 2 * max(shape.widths) * shape.widths[0] * 8 + w_max * 8
+    return 3 * n_w * 8 + per_thread * threads + shape.batch * (shape.widths[0] + shape.widths[-1]) * item
+
+
+def simulate(initializer, activation, depth: int | None = None, width: int | None = None, *,
+             widths=None, batch: int | None = None, seed: int = 0, trial: int = 0, bias_initializer="zeros",
+             input="normal", input_corr: float | None = None, dtype="float32", backward: bool = True,
+             jacobian: bool = False, loss: str = "probe") -> pd.DataFrame:
+    """Simulate one network at initialization and return its per-layer statistics.
+
+    Parameters
+    ----------
+    initializer, activation, bias_initializer
+        Names or specs (see :func:`fastinit.get_initializer`, :func:`fastinit.activation_names`).
+    depth, width : int
+        ``depth`` layers of ``width`` units; the input dimension is ``width`` too.
+    widths : list of int, optional
+        ``[n0, n1, ..., nL]`` instead of depth and width.
+    batch : int
+        Number of inputs (>= 2; default 128, or the rows of an input array).
+    seed, trial : int
+        The random stream (DESIGN invariant 1).
+    input : "normal", "uniform01" or array (batch, n0)
+    input_corr : float, optional
+        Draw the batch as pairs with entry correlation ``input_corr`` (adds ``pair_corr``).
+    dtype : "float32" or "float64"
+    backward, jacobian : bool
+        Compute the backward metrics; the input-output Jacobian spectrum at the first input.
+    loss : "probe" or "mse"
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per layer: ``layer`` and the columns of :data:`fastinit.kernels.METRICS`;
+        ``df.attrs`` holds the configuration.
+    """
+    shape = make_shape(depth, width, widths=widths, batch=batch, seed=seed, trial=trial, input=input,
+                       input_corr=input_corr, dtype=dtype, backward=backward, jacobian=jacobian, loss=loss)
+    variant = make_variant(initializer, activation, bias_initializer)
+    metrics = run_group(shape, [variant])[0]
+    df = pd.DataFrame(metrics, columns=list(kn.METRICS))
+    df.insert(0, "layer", np.arange(1, shape.depth + 1))
+    df["nonfinite"] = df["nonfinite"].astype(np.int64)
+    df["distinct_units"] = df["distinct_units"].astype(np.int64)
+    df.attrs.update(initializer=variant.initializer.label, activation=variant.activation.label,
+                    bias_initializer=variant.bias_initializer.label, widths=list(shape.widths), batch=shape.batch,
+                    seed=shape.seed, trial=shape.trial, input=shape.input, input_corr=shape.input_corr,
+                    dtype=shape.dtype, backward=shape.backward, jacobian=shape.jacobian, loss=shape.loss)
+    return df
