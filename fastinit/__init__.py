@@ -1,3 +1,29 @@
-"""fastinit: a Numba-accelerated simulation engine for weight initialization."""
+"""fastinit: a Numba-accelerated simulation engine for the study of weight initialization.
+
+>>> import fastinit as fi
+>>> W = fi.initialize("he_normal", (256, 128), seed=0)
+>>> df = fi.simulate("he_normal", "relu", depth=30, width=256)
+"""
+from __future__ import annotations
+
 __version__ = "0.1.0"
-from . import rng
+
+from . import kernels, rng
+from .activations import activation_names, calculate_gain, get_activation
+from .fans import compute_fans
+from .initializers import get_initializer, initialize, initializer_names
+from .simulate import simulate
+
+__all__ = ["activation_names", "calculate_gain", "compute_fans", "get_activation", "get_initializer",
+           "initialize", "initializer_names", "kernels", "rng", "simulate", "sweep", "load", "theory"]
+
+
+def __getattr__(name):
+    # sweep, load and theory import lazily: the core kernels need only numba, numpy and scipy.
+    if name in ("sweep", "load"):
+        from . import sweep as _sweep
+        return getattr(_sweep, name)
+    if name == "theory":
+        from . import theory
+        return theory
+    raise AttributeError(f"module 'fastinit' has no attribute {name!r}")

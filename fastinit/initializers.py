@@ -355,7 +355,8 @@ class Initializer:
         trial, tensor_id = check_uint32("trial", trial), check_uint32("tensor_id", tensor_id)
         axes = _io_axes(self, shape, layout, in_axis, out_axis)
         plan = self.plan(shape, layout, in_axis, out_axis, batch_axis)
-        return sample(plan, shape, dt, seed, trial, tensor_id, axes, self.params.get("column_axis", -1))
+        column_axis = self.params.get("column_axis", None if layout == "torch" else -1)
+        return sample(plan, shape, dt, seed, trial, tensor_id, axes, column_axis)
 
 
 def _fmt(v) -> str:
@@ -417,7 +418,11 @@ def _check_plan(plan: Plan, shape) -> None:
 
 
 def sample(plan: Plan, shape, dt, seed, trial, tensor_id, axes=(0, 1), column_axis=-1) -> np.ndarray:
-    """Draw a tensor for ``plan`` (see :class:`Initializer.__call__` for the stream)."""
+    """Draw a tensor for ``plan`` (see :class:`Initializer.__call__` for the stream).
+
+    ``axes`` are the (input, output) axes of identity, dirac, delta-orthogonal and sparse;
+    ``column_axis`` is the column axis of orthogonal (None: PyTorch's rule, rows = shape[0]).
+    """
     _check_plan(plan, shape)
     size = math.prod(shape)
     kind, a = plan.kind, plan.args
@@ -426,6 +431,10 @@ def sample(plan: Plan, shape, dt, seed, trial, tensor_id, axes=(0, 1), column_ax
         p = plan.kernel_params(dt)
         ks.fill_elementwise(out, plan.code, p[0], p[1], p[2], p[3], seed, trial, tensor_id)
         return out.reshape(shape)
+    if kind == "orthogonal" and column_axis is None:
+        rows = shape[0]
+        q = orthogonal_matrices(np.array([[rows, size // rows]]), seed, trial, np.array([tensor_id]))[0]
+        return (a[0] * q).reshape(shape).astype(dt)
     if kind == "orthogonal":
         nd = len(shape)
         c_axis = column_axis % nd if nd else 0

@@ -1,0 +1,129 @@
+"""Slow, obviously correct NumPy references for every kernel."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+M32 = 0xFFFFFFFF
+
+
+def philox(c, k):
+    """Philox4x32-10 on Python ints (Random123's reference algorithm)."""
+    c, k = list(c), list(k)
+    for r in range(10):
+        if r:
+            k = [(k[0] + 0x9E3779B9) & M32, (k[1] + 0xBB67AE85) & M32]
+        p0, p1 = 0xD2511F53 * c[0], 0xCD9E8D57 * c[2]
+        c = [(p1 >> 32) ^ c[1] ^ k[0], p1 & M32, (p0 >> 32) ^ c[3] ^ k[1], p0 & M32]
+    return c
+
+
+def words(seed, trial, tensor, block, attempt=0):
+    return philox([block & M32, ((block >> 32) & 0xFFFF) | (attempt << 16), tensor, trial],
+                  [seed & M32, seed >> 32])
+
+
+def uniforms(seed, trial, tensor, n):
+    return np.array([(words(seed, trial, tensor, e // 4)[e % 4] + 0.5) * 2.0 ** -32 for e in range(n)])
+
+
+def normals(seed, trial, tensor, n):
+    out = []
+    for e in range(n):
+        w = words(seed, trial, tensor, e // 4)
+        pair = (e % 4) // 2
+        u1, u2 = [(w[2 * pair + i] + 0.5) * 2.0 ** -32 for i in range(2)]
+        r, t = math.sqrt(-2 * math.log(u1)), 2 * math.pi * u2
+        out.append(r * math.cos(t) if e % 2 == 0 else r * math.sin(t))
+    return np.array(out)
+
+
+def act(name, x, a=0.0):
+    """phi and phi' in plain NumPy."""
+    from scipy.special import erf, expit
+    if name == "linear":
+        return x, np.ones_like(x)
+    if name == "relu":
+        return np.maximum(x, 0), (x > 0).astype(x.dtype)
+    if name == "leaky_relu":
+        return np.where(x > 0, x, a * x), np.where(x > 0, 1.0, a)
+    if name == "tanh":
+        return np.tanh(x), 1 - np.tanh(x) ** 2
+    if name == "sigmoid":
+        s = expit(x)
+        return s, s * (1 - s)
+    if name == "softsign":
+        return x / (1 + abs(x)), 1 / (1 + abs(x)) ** 2
+    if name == "hard_tanh":
+        return np.clip(x, -1, 1), ((x > -1) & (x < 1)).astype(x.dtype)
+    if name == "elu":
+        return np.where(x > 0, x, a * np.expm1(x)), np.where(x > 0, 1.0, a * np.exp(x))
+    if name == "selu":
+        al, la = 1.6732632423543772, 1.0507009873554805
+        return la * np.where(x > 0, x, al * np.expm1(x)), la * np.where(x > 0, 1.0, al * np.exp(x))
+    if name == "gelu":
+        pdf = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+        return 0.5 * x * (1 + erf(x / math.sqrt(2))), 0.5 * (1 + erf(x / math.sqrt(2))) + x * pdf
+    if name == "silu":
+        s = expit(x)
+        return x * s, s + x * s * (1 - s)
+    if name == "softplus":
+        return np.logaddexp(0, x), expit(x)
+    raise KeyError(name)
+
+
+def network(weights, biases, x0, name, a=0.0, grad_seed=None, loss="probe", paired=False, sat=0.0):
+    """Per-layer statistics of one network, written out layer by layer with NumPy."""
+    rows = []
+    hs, xs, ds = [], [x0], []
+    x = x0
+    jac = np.eye(x0.shape[1])
+    for w, b in zip(weights, biases):
+        h = x @ w + b
+        x, d = act(name, h, a)
+        hs.append(h), xs.append(x), ds.append(d)
+        jac = (d[0][:, None] * w.T) @ jac
+        sv = np.linalg.svd(jac, compute_uv=False)
+        r = dict(preact_mean=h.mean(), preact_var=h.var(), preact_sq=(h ** 2).mean(), act_mean=x.mean(),
+                 act_var=x.var(), act_sq=(x ** 2).mean(), frac_saturated=(abs(d) < sat).mean(),
+                 frac_zero=(x == 0).mean(), nonfinite=(~np.isfinite(h)).sum() + (~np.isfinite(x)).sum(),
+                 distinct_units=np.unique(np.vstack([w, b[None], h]), axis=1).shape[1],
+                 jac_sq_mean=(sv ** 2).mean(), jac_sq_var=(sv ** 2).var(), jac_min=sv.min(), jac_max=sv.max())
+        if paired:
+            ha, hb = h[0::2], h[1::2]
+            r["pair_corr"] = np.mean((ha * hb).sum(1) / np.sqrt((ha ** 2).sum(1) * (hb ** 2).sum(1)))
+        rows.append(r)
+    if grad_seed is not None:
+        g = grad_seed if loss == "probe" else xs[-1] - grad_seed
+        delta = g * ds[-1]
+        for l in range(len(weights) - 1, -1, -1):
+            rows[l]["delta_sq"] = (delta ** 2).mean()
+            rows[l]["grad_w_norm"] = np.linalg.norm(xs[l].T @ delta)
+            if l:
+                delta = (delta @ weights[l].T) * ds[l - 1]
+    return rows
+
+
+def loss_value(weights, biases, x0, name, a, grad_seed, loss="probe"):
+    x = x0
+    for w, b in zip(weights, biases):
+        x = act(name, x @ w + b, a)[0]
+    return (grad_seed * x).sum() if loss == "probe" else 0.5 * ((x - grad_seed) ** 2).sum()
+
+
+def weight_gradients(weights, biases, x0, name, a, grad_seed, loss="probe"):
+    """dloss/dW^l for every layer, by the chain rule written out."""
+    xs, ds = [x0], []
+    x = x0
+    for w, b in zip(weights, biases):
+        x, d = act(name, x @ w + b, a)
+        xs.append(x), ds.append(d)
+    g = grad_seed if loss == "probe" else xs[-1] - grad_seed
+    delta = g * ds[-1]
+    grads = [None] * len(weights)
+    for l in range(len(weights) - 1, -1, -1):
+        grads[l] = xs[l].T @ delta
+        if l:
+            delta = (delta @ weights[l].T) * ds[l - 1]
+    return grads

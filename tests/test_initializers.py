@@ -1,0 +1,255 @@
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import fastinit as fi
+from fastinit.initializers import TRUNC_STD_2
+
+N_IN, N_OUT = 300, 200  # 60,000 samples per tensor
+N = N_IN * N_OUT
+
+
+def _check_moments(w, mean, var, kurt_excess):
+    """Mean and variance within 6 standard errors derived from the sample size."""
+    n = w.size
+    assert abs(w.mean() - mean) < 6 * math.sqrt(var / n)
+    var_se = var * math.sqrt((2 + kurt_excess) / n)
+    assert abs(w.var() - var) < 6 * var_se
+
+
+def _uniform(lo, hi):
+    return stats.uniform(lo, hi - lo)
+
+
+def _trunc(mean, std, lo, hi):
+    return stats.truncnorm(lo, hi, loc=mean, scale=std)
+
+
+def _norm(mean, std):
+    return stats.norm(mean, std)
+
+
+fan_avg = (N_IN + N_OUT) / 2
+# name, params, expected scipy distribution for a (N_IN, N_OUT) Keras-layout weight
+CASES = [
+    ("random_normal", {}, _norm(0, 0.05)),
+    ("random_normal", {"mean": 1.0, "stddev": 2.0}, _norm(1, 2)),
+    ("random_uniform", {}, _uniform(-0.05, 0.05)),
+    ("random_uniform", {"minval": -0.5, "maxval": 0.5}, _uniform(-0.5, 0.5)),
+    ("truncated_normal", {"stddev": 0.3}, _trunc(0, 0.3, -2, 2)),
+    ("variance_scaling", {"scale": 2.0, "distribution": "normal"}, _trunc(0, math.sqrt(2 / N_IN) / TRUNC_STD_2, -2, 2)),
+    ("variance_scaling", {"mode": "fan_out", "distribution": "untruncated_normal"}, _norm(0, math.sqrt(1 / N_OUT))),
+    ("variance_scaling", {"mode": "fan_avg", "distribution": "uniform"},
+     _uniform(-math.sqrt(3 / fan_avg), math.sqrt(3 / fan_avg))),
+    ("lecun_uniform", {}, _uniform(-math.sqrt(3 / N_IN), math.sqrt(3 / N_IN))),
+    ("lecun_normal", {}, _trunc(0, math.sqrt(1 / N_IN) / TRUNC_STD_2, -2, 2)),
+    ("glorot_uniform", {}, _uniform(-math.sqrt(6 / (N_IN + N_OUT)), math.sqrt(6 / (N_IN + N_OUT)))),
+    ("glorot_uniform", {"gain": 4.0}, _uniform(-4 * math.sqrt(6 / (N_IN + N_OUT)), 4 * math.sqrt(6 / (N_IN + N_OUT)))),
+    ("glorot_normal", {}, _trunc(0, math.sqrt(2 / (N_IN + N_OUT)) / TRUNC_STD_2, -2, 2)),
+    ("he_uniform", {}, _uniform(-math.sqrt(6 / N_IN), math.sqrt(6 / N_IN))),
+    ("he_normal", {}, _trunc(0, math.sqrt(2 / N_IN) / TRUNC_STD_2, -2, 2)),
+    ("he_normal", {"negative_slope": 0.2}, _trunc(0, math.sqrt(2 / (1.04 * N_IN)) / TRUNC_STD_2, -2, 2)),
+    ("he_uniform", {"negative_slope": 0.2}, _uniform(-math.sqrt(6 / (1.04 * N_IN)), math.sqrt(6 / (1.04 * N_IN)))),
+    ("uniform", {}, _uniform(0, 1)),
+    ("normal", {"std": 0.5}, _norm(0, 0.5)),
+    ("trunc_normal", {"std": 0.5, "a": -0.3, "b": 0.8}, _trunc(0, 0.5, -0.6, 1.6)),
+    ("xavier_uniform", {"gain": 2.0}, _uniform(-2 * math.sqrt(6 / (N_IN + N_OUT)), 2 * math.sqrt(6 / (N_IN + N_OUT)))),
+    ("xavier_normal", {}, _norm(0, math.sqrt(2 / (N_IN + N_OUT)))),
+    ("kaiming_uniform", {}, _uniform(-math.sqrt(6 / N_IN), math.sqrt(6 / N_IN))),
+    ("kaiming_normal", {}, _norm(0, math.sqrt(2 / N_IN))),
+    ("kaiming_normal", {"mode": "fan_out", "nonlinearity": "tanh"}, _norm(0, 5 / 3 / math.sqrt(N_OUT))),
+    ("kaiming_normal", {"a": 0.2}, _norm(0, math.sqrt(2 / 1.04 / N_IN))),
+    ("torch_default", {}, _uniform(-1 / math.sqrt(N_IN), 1 / math.sqrt(N_IN))),
+    ("jax.uniform", {}, _uniform(0, 0.01)),
+    ("jax.normal", {"stddev": 0.1}, _norm(0, 0.1)),
+    ("jax.truncated_normal", {"stddev": 0.1, "lower": -1.0, "upper": 3.0}, _trunc(0, 0.1, -1, 3)),
+    ("jax.variance_scaling", {"distribution": "normal"}, _norm(0, math.sqrt(1 / N_IN))),
+    ("jax.variance_scaling", {"distribution": "truncated_normal"}, _trunc(0, math.sqrt(1 / N_IN) / TRUNC_STD_2, -2, 2)),
+    ("kwon_logistic_uniform", {}, _uniform(-math.sqrt(6 / (N_IN + N_OUT)), math.sqrt(6 / (N_IN + N_OUT)))),
+    ("kwon_logistic_normal", {}, _norm(0, math.sqrt(2 / (N_IN + N_OUT)))),
+    ("kwon_tanh_uniform", {}, _uniform(-4 * math.sqrt(6 / (N_IN + N_OUT)), 4 * math.sqrt(6 / (N_IN + N_OUT)))),
+    ("kwon_tanh_normal", {}, _norm(0, 4 * math.sqrt(2 / (N_IN + N_OUT)))),
+    ("kwon_relu_uniform", {}, _uniform(-math.sqrt(12 / (N_IN + N_OUT)), math.sqrt(12 / (N_IN + N_OUT)))),
+    ("kwon_relu_normal", {}, _norm(0, math.sqrt(4 / (N_IN + N_OUT)))),
+]
+
+
+@pytest.mark.parametrize("name,params,dist", CASES, ids=[f"{c[0]}{c[1]}" for c in CASES])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_distribution(name, params, dist, dtype):
+    w = fi.initialize(name, (N_IN, N_OUT), seed=3, dtype=dtype, **params)
+    assert w.dtype == np.dtype(dtype) and w.shape == (N_IN, N_OUT)
+    w64 = w.astype(np.float64).ravel()
+    lo, hi = dist.support()
+    assert w64.min() >= lo - 1e-6 * abs(lo) and w64.max() <= hi + 1e-6 * abs(hi)
+    if dist.dist.name == "uniform":
+        assert w64.max() < np.dtype(dtype).type(hi), "uniform samples lie in [low, high)"
+    _check_moments(w64, dist.mean(), dist.var(), dist.stats(moments="k"))
+    assert stats.kstest(w64, dist.cdf).pvalue > 1e-3
+
+
+def test_variance_scaling_truncation_keeps_target_variance():
+    w = fi.initialize("he_normal", (400, 500), seed=1, dtype="float64")
+    _check_moments(w.ravel(), 0.0, 2 / 400, -0.5)
+    assert abs(w).max() <= 2 * math.sqrt(2 / 400) / TRUNC_STD_2
+
+
+def test_constants():
+    assert np.all(fi.initialize("zeros", (3, 4)) == 0)
+    assert np.all(fi.initialize("ones", (3, 4)) == 1)
+    assert np.all(fi.initialize("constant", (3, 4), value=2.5) == 2.5)
+
+
+@pytest.mark.parametrize("shape", [(64, 32), (32, 64), (50, 50), (3, 3, 8, 16)])
+@pytest.mark.parametrize("layout", ["keras", "torch"])
+def test_orthogonal(shape, layout):
+    w = fi.initialize("orthogonal", shape, layout=layout, gain=1.5, dtype="float64")
+    if layout == "keras":
+        m = w.reshape(-1, shape[-1])
+    else:
+        m = w.reshape(shape[0], -1)
+    small = min(m.shape)
+    g = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
+    np.testing.assert_allclose(g, 1.5 ** 2 * np.eye(small), atol=1e-12)
+
+
+def test_orthogonal_is_haar_not_biased():
+    # With the sign(diag R) correction the diagonal of Q has mean 0 across draws.
+    diag = np.array([fi.initialize("orthogonal", (4, 4), seed=s, dtype="float64")[0, 0] for s in range(400)])
+    assert abs(diag.mean()) < 6 * diag.std() / math.sqrt(diag.size)
+
+
+def test_jax_orthogonal_column_axis():
+    w = fi.initialize("jax.orthogonal", (8, 5, 3), column_axis=0, dtype="float64")
+    m = np.moveaxis(w, 0, -1).reshape(-1, 8)
+    np.testing.assert_allclose(m.T @ m, np.eye(8), atol=1e-12)
+
+
+def test_identity_eye_dirac_delta_orthogonal():
+    np.testing.assert_array_equal(fi.initialize("identity", (3, 5), gain=2.0), 2 * np.eye(3, 5))
+    np.testing.assert_array_equal(fi.initialize("eye", (4, 2)), np.eye(4, 2))
+    d = fi.initialize("dirac", (4, 2, 4, 4), layout="torch", groups=2)
+    assert d.sum() == 4 and d[0, 0, 2, 2] == 1 and d[1, 1, 2, 2] == 1 and d[2, 0, 2, 2] == 1 and d[3, 1, 2, 2] == 1
+    k = fi.initialize("delta_orthogonal", (4, 4, 3, 6), dtype="float64")  # Keras/JAX HWIO layout
+    centre = k[1, 1]  # (k - 1) // 2 = 1
+    np.testing.assert_allclose(centre @ centre.T, np.eye(3), atol=1e-12)
+    assert np.count_nonzero(k) == np.count_nonzero(centre)
+    even = fi.initialize("delta_orthogonal", (4, 4, 3, 6), dtype="float64")
+    assert np.count_nonzero(even[1, 1]) == 18  # centre (4 - 1) // 2 = 1, unlike dirac's 4 // 2 = 2
+
+
+def test_sparse_torch_and_martens():
+    w = fi.initialize("sparse", (40, 30), layout="torch", sparsity=0.25, std=0.5, dtype="float64")
+    assert np.all((w == 0).sum(axis=0) == math.ceil(0.25 * 40))
+    m = fi.initialize("sparse_martens", (100, 20), k=15, dtype="float64")
+    assert np.all((m != 0).sum(axis=0) == 15)
+    nz = m[m != 0]
+    assert stats.kstest(nz, "norm").pvalue > 1e-3
+
+
+def test_fans_all_layouts():
+    assert fi.compute_fans((3, 3, 16, 32)) == (144, 288)
+    assert fi.compute_fans((32, 16, 3, 3), layout="torch") == (144, 288)
+    assert fi.compute_fans((3, 3, 16, 32), layout="jax") == (144, 288)
+    assert fi.compute_fans((10, 3, 16, 32), layout="jax", batch_axis=0) == (48, 96)  # rf = 3
+    assert fi.compute_fans((10, 16, 32), layout="jax", batch_axis=0) == (16, 32)
+    assert fi.compute_fans((5,)) == (5, 5) and fi.compute_fans(()) == (1, 1)
+    assert fi.compute_fans((128, 256), layout="torch") == (256, 128)
+    with pytest.raises(ValueError, match="rank >= 2"):
+        fi.compute_fans((5,), layout="torch")
+    # layout changes fans, and so the scale
+    w_torch = fi.initialize("kaiming_normal", (400, 100), layout="torch", dtype="float64")
+    assert abs(w_torch.std() - math.sqrt(2 / 100)) < 0.03 * math.sqrt(2 / 100)
+
+
+@pytest.mark.parametrize("nl,param,gain", [
+    ("linear", None, 1), ("conv1d", None, 1), ("conv2d", None, 1), ("conv3d", None, 1),
+    ("conv_transpose1d", None, 1), ("conv_transpose2d", None, 1), ("conv_transpose3d", None, 1),
+    ("sigmoid", None, 1), ("tanh", None, 5 / 3), ("relu", None, math.sqrt(2)), ("selu", None, 0.75),
+    ("leaky_relu", None, math.sqrt(2 / (1 + 0.01 ** 2))), ("leaky_relu", 0.2, math.sqrt(2 / 1.04)),
+    ("leaky_relu", 0, math.sqrt(2))])
+def test_calculate_gain(nl, param, gain):
+    assert fi.calculate_gain(nl, param) == pytest.approx(gain, rel=1e-15)
+
+
+def test_calculate_gain_rejects():
+    with pytest.raises(ValueError, match="gelu"):
+        fi.calculate_gain("gelu")
+    with pytest.raises(ValueError, match="negative_slope"):
+        fi.calculate_gain("leaky_relu", True)
+
+
+def test_names_resolve_by_owner_and_prefix():
+    g = fi.get_initializer
+    assert g("HeNormal").name == g("he_normal").name == g("keras.HeNormal").name == "he_normal"
+    assert g("kaiming_normal_").name == "kaiming_normal" != g("he_normal").name
+    assert g("jax.kaiming_normal").name == "he_normal"
+    assert g("jax.uniform").name == "jax.uniform" and g("uniform").name == "uniform"
+    assert g("torch.uniform").name == "uniform" and g("torch.orthogonal").name == "orthogonal"
+    spec = {"class_name": "VarianceScaling", "config": {"scale": 2.0, "mode": "fan_in", "distribution": "normal",
+                                                         "seed": 7}}
+    init = g(spec)
+    assert init.get_config()["scale"] == 2.0 and init.default_seed == 7
+    assert g({"name": "random_uniform", "minval": -0.5, "maxval": 0.5}).label == \
+        "random_uniform(maxval=0.5,minval=-0.5)"
+    assert set(fi.initializer_names()) >= {"he_normal", "kaiming_normal", "jax.uniform", "delta_orthogonal",
+                                           "sparse_martens", "lsuv", "torch_default", "kwon_relu_normal"}
+
+
+def test_keras_normal_is_truncated_jax_normal_is_not():
+    k = fi.initialize("variance_scaling", (500, 400), distribution="normal", dtype="float64")
+    j = fi.initialize("jax.variance_scaling", (500, 400), distribution="normal", dtype="float64")
+    limit = 2 * math.sqrt(1 / 500) / TRUNC_STD_2
+    assert abs(k).max() <= limit < abs(j).max()
+
+
+def test_reproducible_and_common_random_numbers():
+    a = fi.initialize("glorot_normal", (64, 64), seed=4, tensor_id=3)
+    np.testing.assert_array_equal(a, fi.initialize("glorot_normal", (64, 64), seed=4, tensor_id=3))
+    assert not np.array_equal(a, fi.initialize("glorot_normal", (64, 64), seed=5, tensor_id=3))
+    assert not np.array_equal(a, fi.initialize("glorot_normal", (64, 64), seed=4, tensor_id=3, trial=1))
+    g = fi.initialize("glorot_normal", (64, 64), seed=4, dtype="float64")
+    h = fi.initialize("he_normal", (64, 64), seed=4, dtype="float64")
+    np.testing.assert_allclose(h / g, math.sqrt(2 / 64) / math.sqrt(2 / 128), rtol=1e-12)
+    x = fi.initialize("xavier_normal", (64, 64), seed=4, dtype="float64")
+    k = fi.initialize("kaiming_normal", (64, 64), seed=4, dtype="float64")
+    np.testing.assert_allclose(k / x, math.sqrt(2 / 64) / math.sqrt(2 / 128), rtol=1e-12)
+
+
+def test_initializer_object_and_keras_seed():
+    init = fi.get_initializer("random_uniform", minval=-1.0, maxval=1.0)
+    assert init.get_config() == {"minval": -1.0, "maxval": 1.0}
+    np.testing.assert_array_equal(init((5, 5), seed=1), init((5, 5), seed=1))
+
+
+BAD = [
+    (lambda: fi.get_initializer("he_normla"), ValueError, "did you mean 'he_normal'"),
+    (lambda: fi.get_initializer("glorot_uniform", scale=2), ValueError, "unknown parameter.*scale"),
+    (lambda: fi.get_initializer("variance_scaling", scale=-1.0), ValueError, "scale=-1.0"),
+    (lambda: fi.get_initializer("random_normal", stddev=0), ValueError, "stddev=0"),
+    (lambda: fi.get_initializer("random_uniform", minval=1.0, maxval=0.5), ValueError, "minval=1.0 must be < maxval"),
+    (lambda: fi.get_initializer("variance_scaling", mode="fan_sum"), ValueError, "mode='fan_sum'"),
+    (lambda: fi.get_initializer("kaiming_normal", nonlinearity="gelu"), ValueError, "gelu"),
+    (lambda: fi.get_initializer("sparse"), ValueError, "sparsity"),
+    (lambda: fi.get_initializer(3), TypeError, "initializer must be"),
+    (lambda: fi.initialize("identity", (3, 3, 3)), ValueError, "2-D shape"),
+    (lambda: fi.initialize("dirac", (3, 3)), ValueError, "3-, 4- or 5-D"),
+    (lambda: fi.initialize("delta_orthogonal", (3, 3, 8, 4)), ValueError, "in channels <= out"),
+    (lambda: fi.initialize("he_normal", (0, 3)), ValueError, "positive dimensions"),
+    (lambda: fi.initialize("he_normal", (-2, 3)), ValueError, "positive dimensions"),
+    (lambda: fi.initialize("he_normal", (3, 3), dtype="float16"), TypeError, "dtype='float16'"),
+    (lambda: fi.initialize("he_normal", (3, 3), dtype="int32"), TypeError, "dtype='int32'"),
+    (lambda: fi.initialize("he_normal", (3, 3), seed=-1), ValueError, "seed=-1"),
+    (lambda: fi.initialize("he_normal", (3, 3), layout="caffe"), ValueError, "layout='caffe'"),
+    (lambda: fi.initialize("trunc_normal", (3, 3), a=5.0, b=6.0), ValueError, "probability"),
+    (lambda: fi.initialize("lsuv", (3, 3)), ValueError, "data-dependent"),
+    (lambda: fi.initialize("sparse_martens", (10, 3), k=15), ValueError, "k=15 exceeds fan_in=10"),
+]
+
+
+@pytest.mark.parametrize("call,exc,match", BAD, ids=[b[2] for b in BAD])
+def test_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

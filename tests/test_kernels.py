@@ -1,0 +1,219 @@
+import math
+
+import numba
+import numpy as np
+import pandas as pd
+import pytest
+
+import fastinit as fi
+from fastinit import kernels
+from fastinit.rng import BIAS_TENSOR, INPUT_TENSOR, PROBE_TENSOR, TARGET_TENSOR
+from fastinit.simulate import inputs, make_shape, make_variant, plan_group, run_group
+
+import naive
+
+
+def _reference(init, act, widths, batch, seed=0, trial=0, bias="zeros", loss="probe", corr=None, a=0.0):
+    ws = [fi.initialize(init, (widths[l - 1], widths[l]), seed=seed, trial=trial, tensor_id=l, dtype="float64")
+          for l in range(1, len(widths))]
+    bs = [fi.initialize(bias, (widths[l],), seed=seed, trial=trial, tensor_id=BIAS_TENSOR + l, dtype="float64")
+          for l in range(1, len(widths))]
+    x0 = naive.normals(seed, trial, INPUT_TENSOR, batch * widths[0]).reshape(batch, widths[0])
+    if corr is not None:
+        x0[1::2] = corr * x0[0::2] + math.sqrt(1 - corr ** 2) * x0[1::2]
+    g = naive.normals(seed, trial, TARGET_TENSOR if loss == "mse" else PROBE_TENSOR,
+                      batch * widths[-1]).reshape(batch, widths[-1])
+    return ws, bs, x0, g
+
+
+CASES = [("he_normal", "relu", {}), ("glorot_uniform", "tanh", {"bias": {"name": "random_normal", "stddev": 0.1}}),
+         ("orthogonal", "sigmoid", {"corr": 0.3}), ("lecun_normal", "selu", {"loss": "mse"}),
+         ("kaiming_uniform", {"name": "leaky_relu", "negative_slope": 0.2}, {}),
+         ({"name": "sparse_martens", "k": 4}, "softsign", {"bias": "ones"}), ("random_uniform", "hard_tanh", {}),
+         ("glorot_normal", "gelu", {}), ("he_uniform", "silu", {}), ("xavier_normal", "softplus", {}),
+         ("he_normal", {"name": "elu", "alpha": 0.5}, {}), ("zeros", "tanh", {"bias": "ones"})]
+
+
+@pytest.mark.parametrize("init,act,opts", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_network_matches_naive_float64(init, act, opts):
+    widths = [12, 16, 9, 16, 8]
+    corr, loss, bias = opts.get("corr"), opts.get("loss", "probe"), opts.get("bias", "zeros")
+    df = fi.simulate(init, act, widths=widths, batch=10, seed=3, trial=1, bias_initializer=bias, dtype="float64",
+                     jacobian=True, input_corr=corr, loss=loss)
+    a = fi.get_activation(act)
+    ws, bs, x0, g = _reference(init, act, widths, 10, 3, 1, bias, loss, corr)
+    ref = naive.network(ws, bs, x0, a.name, a.param, g, loss, corr is not None, a.saturation_level)
+    ref = pd.DataFrame(ref)
+    for col in ref.columns:
+        np.testing.assert_allclose(df[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-10, atol=1e-13,
+                                   err_msg=col)
+    if corr is None:
+        assert df["pair_corr"].isna().all()
+
+
+def test_naive_gradients_agree_with_finite_differences():
+    widths, a = [5, 6, 4], "tanh"
+    ws, bs, x0, g = _reference("glorot_normal", a, widths, 4, bias={"name": "random_normal", "stddev": 0.3})
+    for loss in ("probe", "mse"):
+        grads = naive.weight_gradients(ws, bs, x0, a, 0.0, g, loss)
+        eps = 1e-6
+        for l in range(len(ws)):
+            for (i, j) in [(0, 0), (2, 1), (4, 3)]:
+                wp = [w.copy() for w in ws]
+                wm = [w.copy() for w in ws]
+                wp[l][i, j] += eps
+                wm[l][i, j] -= eps
+                fd = (naive.loss_value(wp, bs, x0, a, 0.0, g, loss) - naive.loss_value(wm, bs, x0, a, 0.0, g, loss)) / (2 * eps)
+                assert fd == pytest.approx(grads[l][i, j], rel=1e-6, abs=1e-9)
+    # and the kernel's gradient norms are the norms of these gradients
+    df = fi.simulate("glorot_normal", a, widths=widths, batch=4, bias_initializer={"name": "random_normal", "stddev": 0.3},
+                     dtype="float64", loss="mse")
+    ws, bs, x0, t = _reference("glorot_normal", a, widths, 4, bias={"name": "random_normal", "stddev": 0.3},
+                               loss="mse")
+    grads = naive.weight_gradients(ws, bs, x0, a, 0.0, t, "mse")
+    np.testing.assert_allclose(df["grad_w_norm"], [np.linalg.norm(gr) for gr in grads], rtol=1e-10)
+
+
+def test_float32_agrees_with_float64():
+    d32 = fi.simulate("he_normal", "tanh", depth=6, width=32, batch=16)
+    d64 = fi.simulate("he_normal", "tanh", depth=6, width=32, batch=16, dtype="float64")
+    np.testing.assert_allclose(d32["preact_sq"], d64["preact_sq"], rtol=1e-4)
+    np.testing.assert_allclose(d32["delta_sq"], d64["delta_sq"], rtol=1e-4)
+
+
+@numba.njit
+def _user_code(variants, params, widths, x0, g, base_z, explicit, out):
+    empty = np.empty(0)
+    kernels.network_statistics(variants, params, widths, x0, g, 0, 0, base_z, empty, empty, explicit, 0, False, True,
+                               False, out)
+    z = kernels.fill_normal(np.empty(8), 0, 0, 1)
+    return out[:, -1, 2].sum() + z[0] * 0.0
+
+
+def test_kernels_callable_from_user_njit():
+    shape = make_shape(3, 8, batch=4, dtype="float64")
+    variant = make_variant("he_normal", "relu")
+    table, params, widths, base_z, base_u, base_q, explicit = plan_group(shape, [variant])
+    x0, g = inputs(shape)
+    out = np.empty((1, 3, kernels.N_METRICS))
+    total = _user_code(table, params, widths, x0, g, base_z, explicit, out)
+    ref = fi.simulate("he_normal", "relu", depth=3, width=8, batch=4, dtype="float64")
+    assert total == ref["preact_sq"].iloc[-1]
+
+
+def test_batched_equals_single_and_any_thread_count():
+    shape = make_shape(4, 24, batch=8)
+    variants = [make_variant(i, a) for i in ("he_normal", "orthogonal", "random_uniform", "sparse_martens", "lsuv")
+                for a in ("relu", "tanh")]
+    n = numba.config.NUMBA_NUM_THREADS
+    results = []
+    for t in sorted({1, n}):
+        numba.set_num_threads(t)
+        results.append(run_group(shape, variants))
+    numba.set_num_threads(n)
+    np.testing.assert_array_equal(results[0], results[-1])
+    single = np.stack([run_group(shape, [v])[0] for v in variants])
+    np.testing.assert_array_equal(np.isnan(single), np.isnan(results[0]))
+    np.testing.assert_allclose(single, results[0], rtol=1e-6, equal_nan=True)
+
+
+def test_depth_prefix_property():
+    deep = fi.simulate("glorot_normal", "tanh", depth=8, width=16, batch=8, backward=False)
+    shallow = fi.simulate("glorot_normal", "tanh", depth=3, width=16, batch=8, backward=False)
+    pd.testing.assert_frame_equal(shallow, deep.iloc[:3], check_like=True)
+
+
+def test_symmetry_constant_initializer_one_distinct_unit():
+    const = fi.simulate("constant", "tanh", depth=4, width=32, batch=8, bias_initializer="zeros")
+    const = fi.simulate({"name": "constant", "value": 0.1}, "tanh", depth=4, width=32, batch=8)
+    assert (const["distinct_units"] == 1).all()
+    rand = fi.simulate("glorot_uniform", "tanh", depth=4, width=32, batch=8)
+    assert (rand["distinct_units"] == 32).all()
+
+
+def test_lsuv_sets_unit_preactivation_variance():
+    df = fi.simulate("lsuv", "tanh", depth=6, width=64, batch=64, bias_initializer={"name": "constant", "value": 0.3})
+    assert np.all(abs(df["preact_var"] - 1) < 0.02)
+    df2 = fi.simulate({"name": "lsuv", "base": "he_normal", "tol": 0.1}, "relu", depth=6, width=64, batch=64)
+    assert np.all(abs(df2["preact_var"] - 1) < 0.1)
+
+
+def test_blow_up_is_data_not_an_exception():
+    df = fi.simulate({"name": "random_normal", "stddev": 1.0}, "relu", depth=200, width=16, batch=4)
+    assert df["nonfinite"].iloc[-1] > 0 and df["nonfinite"].iloc[0] == 0
+    assert not np.isfinite(df["preact_sq"].iloc[-1])
+    small = fi.simulate({"name": "random_normal", "stddev": 0.01}, "tanh", depth=200, width=16, batch=4)
+    assert small["preact_sq"].iloc[-1] == 0.0 and small["nonfinite"].sum() == 0
+
+
+def test_dead_relu_and_saturation_fractions():
+    df = fi.simulate({"name": "random_normal", "stddev": 3.0}, "tanh", depth=3, width=64, batch=32)
+    assert df["frac_saturated"].iloc[-1] > 0.5
+    relu = fi.simulate("he_normal", "relu", depth=3, width=64, batch=32)
+    assert relu["frac_zero"].between(0.35, 0.65).all() and (relu["frac_saturated"] == 0).all()
+
+
+BAD = [
+    (dict(depth=0, width=8), "depth=0"), (dict(depth=3, width=-1), "width=-1"),
+    (dict(widths=[8, 8]), None), (dict(depth=3, widths=[8, 8]), "depth \\+ 1"),
+    (dict(depth=2, width=8, batch=1), "batch=1"), (dict(depth=2, width=8, input="gauss"), "input='gauss'"),
+    (dict(depth=2, width=8, input=np.zeros((4, 7))), "shape"),
+    (dict(depth=2, width=8, input=np.zeros((4, 8), dtype=complex)), "dtype"),
+    (dict(depth=2, width=8, input_corr=1.5), "input_corr=1.5"),
+    (dict(depth=2, width=8, batch=5, input_corr=0.5), "even batch"),
+    (dict(depth=2, width=8, dtype="int8"), "dtype='int8'"),
+    (dict(depth=2, width=8, loss="hinge"), "loss='hinge'"),
+    (dict(depth=2, width=8, bias_initializer="orthogonal"), "bias_initializer"),
+]
+
+
+@pytest.mark.parametrize("kwargs,match", BAD)
+def test_simulate_bad_input(kwargs, match):
+    if match is None:
+        fi.simulate("he_normal", "relu", **kwargs)  # widths alone are enough
+        return
+    with pytest.raises((ValueError, TypeError), match=match):
+        fi.simulate("he_normal", "relu", **kwargs)
+
+
+def test_simulate_bad_names():
+    with pytest.raises(ValueError, match="activation='tanhh' is unknown; did you mean 'tanh'"):
+        fi.simulate("he_normal", "tanhh", depth=2, width=4)
+    with pytest.raises(ValueError, match="negative_slopee"):
+        fi.simulate("he_normal", {"name": "leaky_relu", "negative_slopee": 0.1}, depth=2, width=4)
+    with pytest.raises(ValueError, match="did you mean"):
+        fi.simulate("glorot", "relu", depth=2, width=4)
+
+
+def test_input_array_and_uniform_inputs():
+    x = np.random.default_rng(0).normal(size=(6, 10))
+    df = fi.simulate("he_normal", "relu", depth=2, width=10, input=x, dtype="float64")
+    ws, bs, _, g = _reference("he_normal", "relu", [10, 10, 10], 6)
+    ref = pd.DataFrame(naive.network(ws, bs, x, "relu", 0.0, g))
+    np.testing.assert_allclose(df["preact_sq"], ref["preact_sq"], rtol=1e-10)
+    u = fi.simulate("he_normal", "relu", depth=1, width=500, batch=200, input="uniform01", backward=False)
+    assert u.attrs["input"] == "uniform01" and u["preact_sq"].iloc[0] == pytest.approx(2 / 3, rel=0.1)
+
+
+@pytest.mark.slow
+def test_he_relu_preserves_and_glorot_halves_signal():
+    """He et al. 2015: with ReLU, q^l = (n Var w / 2) q^{l-1}: 1 for He, 1/2 for Glorot on square layers.
+
+    Tolerance: 4 standard errors of the mean over seeds (the fluctuation across networks is
+    measured, not assumed).
+    """
+    he = np.array([fi.simulate("he_normal", "relu", depth=30, width=512, batch=32, seed=s, backward=False)["preact_sq"]
+                   for s in range(12)])
+    ratio = he[:, -1] / he[:, 0]
+    assert abs(ratio.mean() - 1) < 4 * ratio.std(ddof=1) / math.sqrt(len(ratio)) + 1e-3
+    gl = np.array([fi.simulate("glorot_normal", "relu", depth=30, width=512, batch=32, seed=s, backward=False)["preact_sq"]
+                   for s in range(12)])
+    per_layer = (gl[:, -1] / gl[:, 0]) ** (1 / 29)
+    assert abs(per_layer.mean() - 0.5) < 4 * per_layer.std(ddof=1) / math.sqrt(len(per_layer)) + 1e-3
+
+
+def test_linear_orthogonal_jacobian_is_isometric():
+    df = fi.simulate("orthogonal", "linear", depth=10, width=32, batch=4, dtype="float64", jacobian=True)
+    np.testing.assert_allclose(df[["jac_min", "jac_max", "jac_sq_mean"]].to_numpy(), 1.0, atol=1e-10)
+    gauss = fi.simulate("lecun_normal", "linear", depth=10, width=32, batch=4, dtype="float64", jacobian=True)
+    assert gauss["jac_max"].iloc[-1] > 2 and gauss["jac_min"].iloc[-1] < 0.1

@@ -1,0 +1,82 @@
+import numba
+import numpy as np
+import pytest
+from scipy import stats
+
+import fastinit as fi
+from fastinit.kernels import fill_normal, fill_uniform
+
+import naive
+
+KATS = [((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+        ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+        ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+         (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1))]
+
+
+@pytest.mark.parametrize("counter,key,expected", KATS)
+def test_philox_known_answers_from_python(counter, key, expected):
+    assert tuple(int(w) for w in fi.rng.philox4x32_10(*counter, *key)) == expected
+    assert tuple(naive.philox(counter, key)) == expected
+
+
+@numba.njit
+def _user_kernel(c, k):
+    return fi.rng.philox4x32_10(c[0], c[1], c[2], c[3], k[0], k[1])
+
+
+@pytest.mark.parametrize("counter,key,expected", KATS)
+def test_philox_known_answers_from_user_njit(counter, key, expected):
+    out = _user_kernel(np.array(counter, dtype=np.uint64), np.array(key, dtype=np.uint64))
+    assert tuple(int(w) for w in out) == expected
+
+
+def test_philox_matches_reference_on_random_counters():
+    rs = np.random.default_rng(1)
+    for _ in range(50):
+        c = [int(v) for v in rs.integers(0, 2 ** 32, 4)]
+        k = [int(v) for v in rs.integers(0, 2 ** 32, 2)]
+        assert [int(w) for w in fi.rng.philox4x32_10(*c, *k)] == naive.philox(c, k)
+
+
+def test_samplers_match_reference():
+    seed = 2 ** 40 + 7
+    np.testing.assert_array_equal(fill_uniform(np.empty(37), seed, 3, 5), naive.uniforms(seed, 3, 5, 37))
+    np.testing.assert_allclose(fill_normal(np.empty(37), seed, 3, 5), naive.normals(seed, 3, 5, 37), rtol=1e-12)
+    assert fi.rng.standard_normal(seed, 3, 5, 10, 0) == pytest.approx(naive.normals(seed, 3, 5, 11)[10], rel=1e-12)
+
+
+def test_uniform_open_interval_and_distribution():
+    u = fill_uniform(np.empty(200_000), 0, 0, 1)
+    assert 0 < u.min() and u.max() < 1
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+
+
+def test_normal_distribution():
+    z = fill_normal(np.empty(200_000), 1, 0, 1)
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    assert abs(z.mean()) < 5 / np.sqrt(z.size)
+
+
+def test_truncated_normal_bounds_and_distribution():
+    draws = np.array([fi.rng.truncated_normal(0, 0, 9, e, 0.5, 2.5) for e in range(20_000)])
+    assert draws.min() >= 0.5 and draws.max() <= 2.5
+    assert stats.kstest(draws, stats.truncnorm(0.5, 2.5).cdf).pvalue > 1e-3
+
+
+def test_fill_is_identical_for_any_thread_count():
+    n = numba.config.NUMBA_NUM_THREADS
+    results = []
+    for t in sorted({1, n}):
+        numba.set_num_threads(t)
+        results.append(fill_normal(np.empty(100_003, dtype=np.float32), 5, 1, 2))
+    numba.set_num_threads(n)
+    assert all(np.array_equal(results[0], r) for r in results)
+    np.testing.assert_array_equal(results[0], fill_normal(np.empty(100_003, dtype=np.float32), 5, 1, 2))
+
+
+def test_streams_differ_by_seed_trial_and_tensor():
+    base = fill_normal(np.empty(1000), 0, 0, 1)
+    for args in ((1, 0, 1), (0, 1, 1), (0, 0, 2)):
+        other = fill_normal(np.empty(1000), *args)
+        assert abs(np.corrcoef(base, other)[0, 1]) < 0.15
