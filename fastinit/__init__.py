@@ -13,16 +13,14 @@ from .activations import activation_names, calculate_gain, get_activation
 from .fans import compute_fans
 from .initializers import get_initializer, initialize, initializer_names
 from .simulate import simulate
+from .sweep import load, sweep  # rebinds the name ``sweep`` from the subpackage to the function
 
 __all__ = ["activation_names", "calculate_gain", "compute_fans", "get_activation", "get_initializer",
            "initialize", "initializer_names", "kernels", "rng", "simulate", "sweep", "load", "theory"]
 
 
 def __getattr__(name):
-    # sweep, load and theory import lazily: the core kernels need only numba, numpy and scipy.
-    if name in ("sweep", "load"):
-        from . import sweep as _sweep
-        return getattr(_sweep, name)
+    # theory imports lazily: it is not needed to sample or simulate.
     if name == "theory":
         from . import theory
         return theory

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .activations import Activation, get_activation
 from .initializers import Initializer, check_dtype, check_seed, check_uint32, get_initializer, orthogonal_matrices, \
@@ -155,23 +155,25 @@ def plan_group(shape: Shape, variants: list[Variant]):
     params = np.zeros((len(variants), depth, 8))
     explicit_rows: list[np.ndarray] = []
     codes = set()
+    distinct, layer_kind = np.unique(np.array(layer_shapes), axis=0, return_inverse=True)
+    distinct_n, bias_kind = np.unique(np.array(shape.widths[1:]), return_inverse=True)
     for v, var in enumerate(variants):
         init = get_initializer(var.initializer.params["base"]) if var.initializer.is_data_dependent else var.initializer
-        plans = [init.plan(s) for s in layer_shapes]
+        plans = [init.plan(tuple(s)) for s in distinct]
         code = plans[0].code
         if code is None:
             table[v, kn.V_EXPLICIT] = len(explicit_rows)
             explicit_rows.append(np.concatenate([
-                sample(p, s, dt, shape.seed, shape.trial, l + 1).ravel() for l, (p, s) in enumerate(zip(plans, layer_shapes))]))
+                sample(plans[k], s, dt, shape.seed, shape.trial, l + 1).ravel()
+                for l, (k, s) in enumerate(zip(layer_kind.ravel(), layer_shapes))]))
             code = kn.EXPLICIT
         else:
             codes.add(code)
-            for l, p in enumerate(plans):
+            for p in plans:
                 _ = p.kind == "truncated" and sample(p, (1,), dt, 0, 0, 0)  # validates the interval
-                params[v, l, :4] = p.kernel_params(dt)
-        bplans = [var.bias_initializer.plan((n,)) for n in shape.widths[1:]]
-        for l, p in enumerate(bplans):
-            params[v, l, 4:] = p.kernel_params(dt)
+            params[v, :, :4] = np.array([p.kernel_params(dt) for p in plans])[layer_kind.ravel()]
+        bplans = [var.bias_initializer.plan((int(n),)) for n in distinct_n]
+        params[v, :, 4:] = np.array([p.kernel_params(dt) for p in bplans])[bias_kind.ravel()]
         table[v, kn.V_W_CODE] = code
         table[v, kn.V_B_CODE] = bplans[0].code
         table[v, kn.V_ACT] = var.activation.code
@@ -193,21 +195,30 @@ def plan_group(shape: Shape, variants: list[Variant]):
     return table, params, widths, base_z, base_u, base_q, explicit.astype(dt)
 
 
-def run_group(shape: Shape, variants: list[Variant], threads: int | None = None) -> np.ndarray:
+_BLAS = None
+
+
+def _single_threaded_blas():
+    """Limit BLAS to one thread (a cached controller: inspecting the libraries costs milliseconds)."""
+    global _BLAS
+    if _BLAS is None:
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
+def run_group(shape: Shape, variants: list[Variant]) -> np.ndarray:
     """Per-layer metrics of every variant: float64 array (n_variants, depth, N_METRICS).
 
-    BLAS is limited to one thread while several networks run in parallel, so Numba threads and
-    BLAS threads never oversubscribe the cores.
+    BLAS runs on one thread: Numba threads run the networks in parallel without oversubscribing
+    the cores, and the results are bit-identical for any thread count (multi-threaded BLAS
+    changes the last bits of a product with the number of threads).
     """
     table, params, widths, base_z, base_u, base_q, explicit = plan_group(shape, variants)
     x0, grad_seed = inputs(shape)
     out = np.empty((len(variants), shape.depth, kn.N_METRICS))
     args = (table, params, widths, x0, grad_seed, shape.seed, shape.trial, base_z, base_u, base_q, explicit,
             LOSSES[shape.loss], shape.input_corr is not None, shape.backward, shape.jacobian, out)
-    if len(variants) > 1:
-        with threadpool_limits(1, user_api="blas"):
-            kn.network_statistics(*args)
-    else:
+    with _single_threaded_blas():
         kn.network_statistics(*args)
     return out
 

@@ -1,0 +1,127 @@
+"""The ``fastinit`` command: sweep, show, plot, list."""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+
+def _bytes(text: str) -> int:
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([kmgt]?)i?b?\s*", text.lower())
+    if not m:
+        raise argparse.ArgumentTypeError(f"--max-memory {text!r}: use a size such as 512MB or 8GB")
+    return int(float(m.group(1)) * 1024 ** " kmgt".index(m.group(2) or " "))
+
+
+def _cmd_sweep(args) -> int:
+    import fastinit as fi
+    from fastinit.sweep import SpecError
+    try:
+        df = fi.sweep(args.spec, out=args.out, backend=args.backend, progress=not args.quiet,
+                      resume=not args.no_resume, overwrite=args.overwrite, scheduler=args.scheduler,
+                      threads=args.threads, max_memory=args.max_memory)
+    except (SpecError, FileExistsError, MemoryError, ValueError) as e:
+        print(f"fastinit sweep: error: {e}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(f"{df['config_id'].nunique()} configurations, {len(df)} rows -> {args.out}")
+    return 0
+
+
+def _cmd_show(args) -> int:
+    import fastinit as fi
+    from fastinit.report import summary
+    try:
+        df = fi.load(args.dir)
+    except FileNotFoundError as e:
+        print(f"fastinit show: error: {e}", file=sys.stderr)
+        return 2
+    print(summary(df))
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    import fastinit as fi
+    from fastinit.plot import sweep_figure
+    try:
+        df = fi.load(args.dir)
+    except FileNotFoundError as e:
+        print(f"fastinit plot: error: {e}", file=sys.stderr)
+        return 2
+    out = args.out or f"{args.dir.rstrip('/')}/sweep.png"
+    sweep_figure(df, out)
+    print(f"wrote {out}")
+    return 0
+
+
+def _cmd_list(args) -> int:
+    import numpy as np
+    import fastinit as fi
+    from fastinit.initializers import describe
+    if args.stats:
+        shape = (256, 256)
+        print(f"sample statistics of a {shape} float32 weight, seed 0, Keras layout")
+        print(f"{'initializer':26s} {'mean':>10s} {'std':>10s} {'min':>10s} {'max':>10s}")
+        for name in fi.initializer_names():
+            try:
+                w = fi.initialize(name, shape).astype(np.float64)
+            except ValueError:
+                continue  # needs parameters, another rank, or data
+            print(f"{name:26s} {w.mean():10.4g} {w.std():10.4g} {w.min():10.4g} {w.max():10.4g}")
+        return 0
+    print("initializers:")
+    for name in fi.initializer_names():
+        print("  " + describe(name))
+    print("activations:\n  " + ", ".join(fi.activation_names()))
+    return 0
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``fastinit`` command."""
+    p = argparse.ArgumentParser(prog="fastinit", description="Simulate weight initialization in deep networks.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sweep", help="run a sweep spec", description="Run every configuration of a TOML spec; "
+                       "results go to DIR as Parquet parts, and a rerun resumes.")
+    s.add_argument("spec", help="the TOML spec")
+    s.add_argument("--out", required=True, metavar="DIR", help="result folder")
+    s.add_argument("--backend", choices=("local", "dask"), default="local")
+    s.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address (default: a LocalCluster)")
+    s.add_argument("--threads", type=int, metavar="N", help="numba threads per process")
+    s.add_argument("--no-resume", action="store_true", help="recompute everything")
+    s.add_argument("--overwrite", action="store_true", help="replace results of another spec in DIR")
+    s.add_argument("--max-memory", type=_bytes, metavar="SIZE", help="refuse chunks needing more (e.g. 4GB)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
+    s.set_defaults(func=_cmd_sweep)
+
+    s = sub.add_parser("show", help="summarise a sweep", description="Per activation and initializer: how "
+                       "signal and gradient change from the first to the last layer, and blow-ups.")
+    s.add_argument("dir", metavar="DIR")
+    s.set_defaults(func=_cmd_show)
+
+    s = sub.add_parser("plot", help="plot a sweep", description="Signal and gradient against layer per "
+                       "activation, and a heat map over initializer x depth.")
+    s.add_argument("dir", metavar="DIR")
+    s.add_argument("--out", metavar="FILE.png", help="figure path (default DIR/sweep.png)")
+    s.set_defaults(func=_cmd_plot)
+
+    s = sub.add_parser("list", help="list initializers and activations")
+    s.add_argument("--stats", action="store_true", help="sample statistics of every initializer")
+    s.set_defaults(func=_cmd_list)
+
+    s = sub.add_parser("bench", help="side-by-side benchmark against PyTorch and NumPy loops",
+                       description="Run benchmarks/peers.py workloads (needs the 'bench' extra for torch).")
+    s.add_argument("--quick", action="store_true", help="small workloads")
+    s.set_defaults(func=lambda a: __import__("fastinit.bench", fromlist=["main"]).main(["--quick"] if a.quick else []))
+
+    args = p.parse_args(argv)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # output piped into head & co.
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The sweep engine: a spec in, a tidy table out (Parquet on disk), resumable, local or on Dask.
+
+>>> df = fastinit.sweep("examples/quick.toml", out="results/quick")
+>>> df = fastinit.load("results/quick")
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import pandas as pd
+
+from .plan import Chunk, chunk_memory, chunks, compute_chunk, describe
+from .spec import Spec, SpecError, load_spec
+from .store import Store
+
+BACKENDS = ("local", "dask")
+
+__all__ = ["sweep", "load", "load_spec", "Spec", "SpecError", "plan_sweep"]
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (MemAvailable), or physical memory where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def plan_sweep(spec, max_memory: int | None = None, threads: int | None = None) -> tuple[Spec, list[Chunk]]:
+    """Validate a spec, cut it into chunks and check each fits in memory, before any work."""
+    spec = load_spec(spec)
+    parts = chunks(spec)
+    limit = max_memory if max_memory is not None else available_memory()
+    for c in parts:
+        need = chunk_memory(c, threads)
+        if need > limit:
+            raise MemoryError(f"configuration config_id={c.config_ids[0]} ({describe(c)}) needs about "
+                              f"{need / 2**30:.2f} GiB for a chunk of {c.size}, more than the "
+                              f"{limit / 2**30:.2f} GiB allowed (max_memory / available); lower batch, width "
+                              f"or settings.chunk_size")
+    return spec, parts
+
+
+def _progress(total: int, initial: int, enabled: bool, name: str):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, initial=initial, unit="config", desc=name, dynamic_ncols=True,
+                disable=not enabled or not sys.stderr.isatty())
+
+
+def sweep(spec, out=None, *, backend: str = "local", progress: bool = True, resume: bool = True,
+          overwrite: bool = False, scheduler: str | None = None, threads: int | None = None,
+          max_memory: int | None = None) -> pd.DataFrame:
+    """Run every configuration of a spec and return the tidy table.
+
+    Parameters
+    ----------
+    spec : path, TOML text, dict or Spec
+    out : path, optional
+        Result folder; finished chunks are stored there as they complete, and a rerun computes
+        only what is missing. Without ``out`` nothing is written.
+    backend : {"local", "dask"}
+        ``"dask"`` runs chunks on a ``dask.distributed`` cluster (``scheduler`` address, or a
+        ``LocalCluster`` of 2 single-threaded workers); the client alone writes results.
+    progress : bool
+        A progress bar on a terminal.
+    resume, overwrite : bool
+        Skip stored chunks; replace another spec's results in ``out``.
+    threads : int, optional
+        Numba threads per process.
+    max_memory : int, optional
+        Bytes a chunk may use (default: the memory available now).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per configuration and layer, sorted by ``config_id`` and ``layer``.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} must be one of {BACKENDS}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads={threads!r} must be an integer >= 1")
+    spec, parts = plan_sweep(spec, max_memory, threads)
+    store = Store(out) if out is not None else None
+    done = store.open(spec, len(parts), resume=resume, overwrite=overwrite) if store else set()
+    todo = [c for c in parts if c.chunk_id not in done]
+    results: list[pd.DataFrame] = []
+    bar = _progress(spec.n_configs, sum(c.size for c in parts if c.chunk_id in done), progress, spec.name)
+
+    def finished(chunk: Chunk, df: pd.DataFrame) -> None:
+        if store is not None:
+            store.write(chunk.chunk_id, df)
+        else:
+            results.append(df)
+        bar.update(chunk.size)
+
+    try:
+        if backend == "local":
+            for c in todo:
+                finished(c, compute_chunk(c, threads))
+        else:
+            _run_dask(todo, scheduler, threads, finished)
+    finally:
+        bar.close()
+    if store is not None:
+        return store.load()
+    if not results:
+        return pd.DataFrame()
+    return pd.concat(results, ignore_index=True).sort_values(["config_id", "layer"], kind="stable") \
+        .reset_index(drop=True)
+
+
+def _run_dask(todo: list[Chunk], scheduler: str | None, threads: int | None, finished) -> None:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:  # pragma: no cover
+        raise ImportError("backend='dask' needs the 'distributed' extra: pip install 'fastinit[distributed]'") from None
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        by_key = {}
+        futures = []
+        for c in todo:
+            fut = client.submit(compute_chunk, c, threads or 1, pure=False, retries=3, key=f"fastinit-chunk-{c.chunk_id}-{os.getpid()}")
+            by_key[fut.key] = c
+            futures.append(fut)
+        for fut in as_completed(futures):
+            finished(by_key[fut.key], fut.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def load(out) -> pd.DataFrame:
+    """Read a sweep's stored table back (sorted by ``config_id`` and ``layer``)."""
+    return Store(out).load()

@@ -1,0 +1,172 @@
+"""Sweep specs: TOML (or the same structure as a dict) in, a validated :class:`Spec` out.
+
+Every error of a spec is collected and reported at once, each with its key path and what is
+allowed, before anything runs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from ..activations import get_activation
+from ..initializers import get_initializer
+from ..simulate import make_shape
+
+#: Keys that may appear in ``[grid]`` (as a list) or ``[settings]`` (as a value).
+SIMULATE_KEYS = ("initializer", "activation", "bias_initializer", "depth", "width", "widths", "batch", "seed",
+                 "trial", "input", "input_corr", "dtype", "backward", "jacobian", "loss")
+#: Keys only ``[settings]`` takes: engine options.
+ENGINE_KEYS = {"theory": "true or false: add mean-field predictions (preact_sq_theory, ...)",
+               "chunk_size": "an integer >= 1: most configurations per stored chunk"}
+TOP_KEYS = ("name", "description", "grid", "settings")
+DEFAULTS = {"bias_initializer": "zeros", "batch": 128, "seed": 0, "trial": 0, "input": "normal", "input_corr": None,
+            "dtype": "float32", "backward": True, "jacobian": False, "loss": "probe", "theory": False,
+            "chunk_size": 512}
+
+
+class SpecError(ValueError):
+    """A sweep spec is invalid; the message lists every problem, one per line."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated sweep spec."""
+
+    name: str
+    grid: dict
+    settings: dict
+    text: str | None = None
+
+    @property
+    def canonical(self) -> str:
+        """The spec as canonical JSON (what its hash is taken of)."""
+        return json.dumps({"name": self.name, "grid": self.grid, "settings": self.settings}, sort_keys=True)
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self.canonical.encode()).hexdigest()[:16]
+
+    def value(self, key):
+        """A setting's value (or its default)."""
+        return self.settings.get(key, DEFAULTS.get(key))
+
+    @property
+    def n_configs(self) -> int:
+        return math.prod(len(v) for v in self.grid.values())
+
+
+def load_spec(spec) -> Spec:
+    """Parse and validate a spec given as a path to a TOML file, TOML text, a dict or a Spec."""
+    if isinstance(spec, Spec):
+        return spec
+    text = None
+    if isinstance(spec, (str, Path)) and not (isinstance(spec, str) and "\n" in spec):
+        path = Path(spec)
+        if not path.is_file():
+            raise SpecError(f"spec file {str(path)!r} does not exist")
+        text = path.read_text()
+    elif isinstance(spec, str):
+        text = spec
+    if text is not None:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise SpecError(f"spec is not valid TOML: {e}") from None
+    elif isinstance(spec, dict):
+        data = spec
+    else:
+        raise SpecError(f"spec must be a path, TOML text or a dict, got {type(spec).__name__}")
+    return _validate(data, text)
+
+
+def _check_value(key, value, path, errors):
+    """Validate one simulate keyword's value; append problems to ``errors``."""
+    try:
+        if key in ("initializer", "bias_initializer"):
+            init = get_initializer(value)
+            if key == "bias_initializer":
+                from ..simulate import make_variant
+                make_variant("zeros", "linear", init)
+        elif key == "activation":
+            get_activation(value)
+        elif key == "input":
+            if not isinstance(value, str):
+                raise ValueError(f"input={value!r} must be 'normal' or 'uniform01' in a spec")
+            make_shape(1, 1, input=value)
+        elif key in ("depth", "width", "widths", "batch", "seed", "trial", "input_corr", "dtype", "backward",
+                     "jacobian", "loss"):
+            kwargs = {"depth": 1, "width": 2}
+            if key == "widths":
+                kwargs = {"widths": value}
+            elif key in ("depth", "width"):
+                kwargs[key] = value
+            elif key == "input_corr":
+                kwargs.update(input_corr=value, batch=2)
+            else:
+                kwargs[key] = value
+            make_shape(**kwargs)
+    except (ValueError, TypeError) as e:
+        errors.append(f"{path}: {e}")
+
+
+def _validate(data: dict, text: str | None) -> Spec:
+    errors: list[str] = []
+    for k in data:
+        if k not in TOP_KEYS:
+            errors.append(f"{k}: unknown top-level key; allowed: {', '.join(TOP_KEYS)}")
+    name = data.get("name", "sweep")
+    if not isinstance(name, str):
+        errors.append(f"name: {name!r} must be a string")
+    grid = data.get("grid", {})
+    settings = data.get("settings", {})
+    if not isinstance(grid, dict):
+        errors.append("grid: must be a table of lists")
+        grid = {}
+    if not isinstance(settings, dict):
+        errors.append("settings: must be a table of values")
+        settings = {}
+    for k, values in grid.items():
+        if k not in SIMULATE_KEYS:
+            errors.append(f"grid.{k}: unknown key; allowed: {', '.join(SIMULATE_KEYS)}")
+            continue
+        if not isinstance(values, list) or not values:
+            errors.append(f"grid.{k}: must be a non-empty list, got {values!r}")
+            continue
+        for i, v in enumerate(values):
+            _check_value(k, v, f"grid.{k}[{i}]", errors)
+    for k, v in settings.items():
+        if k in ENGINE_KEYS:
+            ok = isinstance(v, bool) if k == "theory" else (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+            if not ok:
+                errors.append(f"settings.{k}: {v!r} is not allowed; must be {ENGINE_KEYS[k]}")
+            continue
+        if k not in SIMULATE_KEYS:
+            errors.append(f"settings.{k}: unknown key; allowed: {', '.join(SIMULATE_KEYS + tuple(ENGINE_KEYS))}")
+            continue
+        if k in grid:
+            errors.append(f"settings.{k}: also in [grid]; give it in one place")
+            continue
+        if isinstance(v, list) and k != "widths":
+            errors.append(f"settings.{k}: a list belongs in [grid], [settings] takes one value")
+            continue
+        _check_value(k, v, f"settings.{k}", errors)
+    present = set(grid) | set(settings)
+    for k in ("initializer", "activation"):
+        if k not in present:
+            errors.append(f"{k}: missing; give it in [grid] or [settings]")
+    if "widths" not in present and not {"depth", "width"} <= present:
+        errors.append("depth, width: missing; give depth and width (or widths) in [grid] or [settings]")
+    if "widths" in present and ("width" in present):
+        errors.append("width: give either width (with depth) or widths, not both")
+    if errors:
+        raise SpecError("invalid sweep spec:\n  " + "\n  ".join(errors))
+    return Spec(name, grid, settings, text)
