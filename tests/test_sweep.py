@@ -1,0 +1,168 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fastinit as fi
+from fastinit.kernels import METRICS
+from fastinit.sweep import SpecError, load_spec
+from fastinit.sweep.plan import chunks
+
+SPEC = {
+    "name": "tiny",
+    "grid": {"initializer": ["glorot_uniform", "he_normal", {"name": "random_uniform", "minval": -0.5, "maxval": 0.5}],
+             "activation": ["tanh", {"name": "leaky_relu", "negative_slope": 0.2}],
+             "depth": [2, 5], "width": [8, 16], "seed": [0, 1]},
+    "settings": {"batch": 8, "dtype": "float32", "backward": True, "bias_initializer": "zeros"},
+}
+N_CONFIGS = 3 * 2 * 2 * 2 * 2
+
+
+def _cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "fastinit.cli", *args], capture_output=True, text=True, timeout=600,
+                          **kw)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return fi.sweep(SPEC, progress=False)
+
+
+def test_grid_expansion_and_table(reference):
+    df = reference
+    assert df["config_id"].nunique() == N_CONFIGS
+    assert len(df) == 3 * 2 * 2 * 2 * (2 + 5)
+    assert list(df.columns[:7]) == ["config_id", "initializer", "activation", "depth", "width", "seed", "layer"]
+    assert set(METRICS) <= set(df.columns)
+    assert set(df["initializer"]) == {"glorot_uniform", "he_normal", "random_uniform(maxval=0.5,minval=-0.5)"}
+    assert set(df["activation"]) == {"tanh", "leaky_relu(negative_slope=0.2)"}
+    # config ids follow the grid's product order: the last key varies fastest
+    first = df.groupby("config_id").first()
+    assert list(first["seed"].iloc[:4]) == [0, 1, 0, 1] and list(first["width"].iloc[:4]) == [8, 8, 16, 16]
+
+
+def test_rows_equal_simulate(reference):
+    row = reference[(reference["initializer"] == "he_normal") & (reference["activation"] == "tanh")
+                    & (reference["depth"] == 5) & (reference["width"] == 16) & (reference["seed"] == 1)]
+    sim = fi.simulate("he_normal", "tanh", depth=5, width=16, batch=8, seed=1)
+    np.testing.assert_array_equal(row[list(METRICS)].to_numpy(float), sim[list(METRICS)].to_numpy(float))
+
+
+def test_groups_share_draws():
+    parts = chunks(load_spec(SPEC))
+    # one kernel call per (depth, width, seed): 6 variants each
+    assert len(parts) == 8 and all(c.size == 6 for c in parts)
+
+
+def test_spec_errors_reported_all_at_once():
+    bad = {"name": "bad", "colour": 1,
+           "grid": {"initializer": ["he_normla", {"name": "random_uniform", "minval": 1.0, "maxval": 0.0}],
+                    "activation": ["tanhh"], "depth": [0], "width": 8, "flavour": [1]},
+           "settings": {"batch": [4, 8], "dtype": "float16", "chunk_size": 0}}
+    with pytest.raises(SpecError) as e:
+        load_spec(bad)
+    msg = str(e.value)
+    for needle in ("colour: unknown top-level key", "grid.initializer[0]", "did you mean 'he_normal'",
+                   "grid.initializer[1]", "minval=1.0 must be < maxval", "grid.activation[0]", "grid.depth[0]",
+                   "grid.width: must be a non-empty list", "grid.flavour: unknown key",
+                   "settings.batch: a list belongs in [grid]", "settings.dtype", "settings.chunk_size"):
+        assert needle in msg, needle
+    with pytest.raises(SpecError, match="not valid TOML"):
+        load_spec("name = 'x'\n[grid\n")
+    with pytest.raises(SpecError, match="initializer: missing"):
+        load_spec({"grid": {"activation": ["relu"], "depth": [2], "width": [4]}})
+
+
+def test_store_resume_and_refusal(tmp_path, reference):
+    out = tmp_path / "r"
+    df = fi.sweep(SPEC, out=out, progress=False)
+    pd.testing.assert_frame_equal(df, reference)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["n_configs"] == N_CONFIGS
+    assert (out / "spec.toml").read_text().startswith('name = "tiny"')
+    # delete one part: a rerun recomputes exactly it
+    victim = sorted((out / "parts").glob("*.parquet"))[3]
+    victim.unlink()
+    pd.testing.assert_frame_equal(fi.sweep(SPEC, out=out, progress=False), reference)
+    other = {**SPEC, "name": "other"}
+    with pytest.raises(FileExistsError, match="different spec"):
+        fi.sweep(other, out=out, progress=False)
+    assert fi.sweep(other, out=out, progress=False, overwrite=True)["config_id"].nunique() == N_CONFIGS
+    pd.testing.assert_frame_equal(fi.load(out), fi.sweep(other, progress=False))
+
+
+def test_identical_for_chunk_size_and_threads(reference):
+    import numba
+    small = {**SPEC, "settings": {**SPEC["settings"], "chunk_size": 1}}
+    numba.set_num_threads(1)
+    try:
+        one = fi.sweep(small, progress=False)
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    pd.testing.assert_frame_equal(one, reference)
+
+
+def test_memory_limit_refuses_before_running(tmp_path):
+    with pytest.raises(MemoryError, match="config_id=0 .*width=8"):
+        fi.sweep(SPEC, out=tmp_path / "m", max_memory=1000, progress=False)
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_resume_after_kill(tmp_path, reference):
+    spec = tmp_path / "spec.toml"
+    big = dict(SPEC, settings={**SPEC["settings"], "chunk_size": 1})
+    from fastinit.sweep.store import to_toml
+    spec.write_text(to_toml(big))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "fastinit.cli", "sweep", str(spec), "--out", str(out), "--quiet"])
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list((out / "parts").glob("chunk-*.parquet"))) < 5:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    n_done = len(list((out / "parts").glob("chunk-*.parquet")))
+    assert 5 <= n_done < len(chunks(load_spec(big))), "the kill must interrupt the sweep"
+    res = _cli("sweep", str(spec), "--out", str(out), "--quiet")
+    assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(fi.load(out), reference)
+
+
+@pytest.mark.slow
+def test_dask_backend_equals_local(tmp_path, reference):
+    pytest.importorskip("dask.distributed")
+    df = fi.sweep(SPEC, out=tmp_path / "d", backend="dask", progress=False)
+    pd.testing.assert_frame_equal(df, reference)
+
+
+@pytest.mark.slow
+def test_cli_commands(tmp_path):
+    spec = tmp_path / "s.toml"
+    from fastinit.sweep.store import to_toml
+    spec.write_text(to_toml(SPEC))
+    out = tmp_path / "res"
+    for args in (["--help"], ["sweep", "--help"], ["show", "--help"], ["plot", "--help"], ["list", "--help"]):
+        r = _cli(*args)
+        assert r.returncode == 0 and "usage" in r.stdout
+    r = _cli("sweep", str(spec), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert f"{N_CONFIGS} configurations" in r.stdout
+    r = _cli("show", str(out))
+    assert r.returncode == 0 and "he_normal" in r.stdout and "leaky_relu(negative_slope=0.2)" in r.stdout
+    r = _cli("plot", str(out), "--out", str(tmp_path / "f.png"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "f.png").stat().st_size > 10_000
+    r = _cli("list")
+    assert "kaiming_normal [torch]" in r.stdout and "gelu" in r.stdout
+    r = _cli("list", "--stats")
+    assert "he_normal" in r.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "b"\n[grid]\ninitializer = ["nope"]\nactivation = ["relu"]\ndepth = [2]\nwidth = [4]\n')
+    r = _cli("sweep", str(bad), "--out", str(tmp_path / "b"))
+    assert r.returncode == 2 and "grid.initializer[0]" in r.stderr
