@@ -22,6 +22,6 @@ __all__ = ["activation_names", "calculate_gain", "compute_fans", "get_activation
 def __getattr__(name):
     # theory imports lazily: it is not needed to sample or simulate.
     if name == "theory":
-        from . import theory
-        return theory
+        import importlib
+        return importlib.import_module("fastinit.theory")
     raise AttributeError(f"module 'fastinit' has no attribute {name!r}")

@@ -1,5 +1,9 @@
 """The activation catalogue: integer codes, phi / phi' / phi'' device functions and gains.
 
+Catalogue: linear, sigmoid (logistic), tanh, softsign, hard_tanh, relu, leaky_relu(negative_slope=0.01),
+elu(alpha=1), selu (Klambauer constants), gelu (erf form), gelu_tanh (tanh approximation), silu
+(swish), softplus and erf (whose mean-field maps have closed forms).
+
 Kernels dispatch on an integer code (one compiled body, cacheable, usable from CUDA). An
 activation is given as a name (``"tanh"``), or a dict / table with parameters
 (``{"name": "leaky_relu", "negative_slope": 0.2}``).
@@ -14,7 +18,7 @@ import numpy as np
 
 from ._config import jit
 
-LINEAR, SIGMOID, TANH, SOFTSIGN, HARD_TANH, RELU, LEAKY_RELU, ELU, SELU, GELU, GELU_TANH, SILU, SOFTPLUS = range(13)
+LINEAR, SIGMOID, TANH, SOFTSIGN, HARD_TANH, RELU, LEAKY_RELU, ELU, SELU, GELU, GELU_TANH, SILU, SOFTPLUS, ERF = range(14)
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -22,6 +26,7 @@ _K = math.sqrt(2.0 / math.pi)
 _C = 0.044715
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 # name -> (code, parameter name or None, default parameter, max |phi'| if bounded else 0)
 _CATALOGUE = {
@@ -38,6 +43,7 @@ _CATALOGUE = {
     "gelu_tanh": (GELU_TANH, None, 0.0, 0.0),
     "silu": (SILU, None, 0.0, 0.0),
     "softplus": (SOFTPLUS, None, 0.0, 0.0),
+    "erf": (ERF, None, 0.0, 2.0 / math.sqrt(math.pi)),
 }
 _ALIASES = {"identity": "linear", "logistic": "sigmoid", "hardtanh": "hard_tanh", "swish": "silu",
             "leakyrelu": "leaky_relu", "gelu_erf": "gelu"}
@@ -147,6 +153,8 @@ def phi(code, x, a):
         return x / (1.0 + math.exp(-x))
     if code == SOFTPLUS:
         return x + math.log1p(math.exp(-x)) if x > 0.0 else math.log1p(math.exp(x))
+    if code == ERF:
+        return math.erf(x)
     return np.nan
 
 
@@ -184,6 +192,8 @@ def dphi(code, x, a):
         return s + x * s * (1.0 - s)
     if code == SOFTPLUS:
         return 1.0 / (1.0 + math.exp(-x))
+    if code == ERF:
+        return _TWO_OVER_SQRT_PI * math.exp(-x * x)
     return np.nan
 
 
@@ -215,6 +225,8 @@ def d2phi(code, x, a):
     if code == SOFTPLUS:
         s = 1.0 / (1.0 + math.exp(-x))
         return s * (1.0 - s)
+    if code == ERF:
+        return -2.0 * x * _TWO_OVER_SQRT_PI * math.exp(-x * x)
     return 0.0
 
 

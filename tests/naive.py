@@ -65,6 +65,12 @@ def act(name, x, a=0.0):
     if name == "gelu":
         pdf = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
         return 0.5 * x * (1 + erf(x / math.sqrt(2))), 0.5 * (1 + erf(x / math.sqrt(2))) + x * pdf
+    if name == "erf":
+        return erf(x), 2 / math.sqrt(math.pi) * np.exp(-x * x)
+    if name == "gelu_tanh":
+        k = math.sqrt(2 / math.pi)
+        t = np.tanh(k * (x + 0.044715 * x ** 3))
+        return 0.5 * x * (1 + t), 0.5 * (1 + t) + 0.5 * x * (1 - t ** 2) * k * (1 + 3 * 0.044715 * x ** 2)
     if name == "silu":
         s = expit(x)
         return x * s, s + x * s * (1 - s)

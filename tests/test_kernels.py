@@ -31,7 +31,8 @@ CASES = [("he_normal", "relu", {}), ("glorot_uniform", "tanh", {"bias": {"name":
          ("kaiming_uniform", {"name": "leaky_relu", "negative_slope": 0.2}, {}),
          ({"name": "sparse_martens", "k": 4}, "softsign", {"bias": "ones"}), ("random_uniform", "hard_tanh", {}),
          ("glorot_normal", "gelu", {}), ("he_uniform", "silu", {}), ("xavier_normal", "softplus", {}),
-         ("he_normal", {"name": "elu", "alpha": 0.5}, {}), ("zeros", "tanh", {"bias": "ones"})]
+         ("he_normal", {"name": "elu", "alpha": 0.5}, {}), ("zeros", "tanh", {"bias": "ones"}),
+         ("torch_default", "gelu_tanh", {}), ("jax.normal", "erf", {"bias": {"name": "random_uniform"}})]
 
 
 @pytest.mark.parametrize("init,act,opts", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
