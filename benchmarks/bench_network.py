@@ -1,0 +1,58 @@
+"""The forward and forward+backward statistics kernels, one network and many."""
+import numpy as np
+import pandas as pd
+
+import fastinit as fi
+from fastinit.kernels import METRICS
+from fastinit.rng import INPUT_TENSOR, PROBE_TENSOR
+from fastinit.simulate import make_shape, make_variant, run_group
+
+from ._common import naive
+
+
+def _check_against_naive():
+    widths = [6, 7, 5]
+    df = fi.simulate("glorot_normal", "tanh", widths=widths, batch=4, dtype="float64")
+    ws = [fi.initialize("glorot_normal", (widths[l - 1], widths[l]), tensor_id=l, dtype="float64") for l in (1, 2)]
+    bs = [np.zeros(w) for w in widths[1:]]
+    x0 = naive.normals(0, 0, INPUT_TENSOR, 24).reshape(4, 6)
+    g = naive.normals(0, 0, PROBE_TENSOR, 20).reshape(4, 5)
+    ref = pd.DataFrame(naive.network(ws, bs, x0, "tanh", 0.0, g))
+    np.testing.assert_allclose(df[ref.columns.drop(["jac_sq_mean", "jac_sq_var", "jac_min", "jac_max"])],
+                               ref[ref.columns.drop(["jac_sq_mean", "jac_sq_var", "jac_min", "jac_max"])], rtol=1e-10)
+
+
+class Network:
+    params = ([32, 128, 512], [8, 64], [False, True])
+    param_names = ["width", "depth", "backward"]
+    timeout = 180
+
+    def setup(self, width, depth, backward):
+        _check_against_naive()
+        self.shape = make_shape(depth, width, batch=128, backward=backward)
+        self.variant = [make_variant("he_normal", "tanh")]
+        run_group(self.shape, self.variant)
+
+    def time_one_network(self, width, depth, backward):
+        run_group(self.shape, self.variant)
+
+
+class Batched:
+    """48 networks of one shape in one parallel call (8 initializers x 6 activations)."""
+    params = [32, 128]
+    param_names = ["width"]
+
+    def setup(self, width):
+        _check_against_naive()
+        inits = ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal", "orthogonal",
+                 "truncated_normal", "random_uniform"]
+        acts = ["tanh", "relu", "sigmoid", "linear", "leaky_relu", "selu"]
+        self.shape = make_shape(16, width, batch=64)
+        self.variants = [make_variant(i, a) for i in inits for a in acts]
+        run_group(self.shape, self.variants)
+
+    def time_48_networks(self, width):
+        run_group(self.shape, self.variants)
+
+    def track_metric_count(self, width):
+        return len(METRICS)
