@@ -94,7 +94,7 @@ def network(weights, biases, x0, name, a=0.0, grad_seed=None, loss="probe", pair
         r = dict(preact_mean=h.mean(), preact_var=h.var(), preact_sq=(h ** 2).mean(), act_mean=x.mean(),
                  act_var=x.var(), act_sq=(x ** 2).mean(), frac_saturated=(abs(d) < sat).mean(),
                  frac_zero=(x == 0).mean(), nonfinite=(~np.isfinite(h)).sum() + (~np.isfinite(x)).sum(),
-                 distinct_units=np.unique(np.vstack([w, b[None], h]), axis=1).shape[1],
+                 distinct_units=np.unique(np.vstack([w, b[None]]), axis=1).shape[1],  # h follows from w, b
                  jac_sq_mean=(sv ** 2).mean(), jac_sq_var=(sv ** 2).var(), jac_min=sv.min(), jac_max=sv.max())
         if paired:
             ha, hb = h[0::2], h[1::2]
