@@ -3,18 +3,20 @@
 Every random number in fastinit is a pure function of ``(seed, trial, tensor id, element index)``
 (DESIGN invariant 1). One Philox call serves a *block* of four consecutive elements::
 
-    counter = (block lo 32 bits, block hi 16 bits | attempt << 16, tensor id, trial)
-    key     = (seed lo 32 bits, seed hi 32 bits)
+    counter = (block, draw << 8 | sub, tensor id, trial)        key = (seed lo, seed hi)
 
-with ``block = element // 4`` and ``lane = element % 4`` choosing one of the four output words.
-``attempt`` is 0 for a first draw; truncated samplers redraw a rejected element with attempts
-1, 2, ... (at most :data:`MAX_ATTEMPT`), and masks of sparse initializers use :data:`MASK_ATTEMPT`.
+with ``block = element // 4`` (tensors hold fewer than 2**34 elements) and ``lane = element % 4``
+choosing one of the four output words. ``draw`` numbers the normals an element needs (0 for its
+first; truncated samplers redraw a rejected element with draws 1, 2, ..., at most
+:data:`MAX_DRAW`); ``sub`` numbers the extra words the ziggurat consumes on its rare rejections.
+Masks of sparse initializers use draw :data:`MASK_DRAW`.
 
-Conversions (all computed in float64, then rounded to the output dtype):
+Conversions (computed in float64, then rounded to the output dtype):
 
 * uniform: ``u = (word + 0.5) * 2**-32``, in the *open* interval (0, 1);
-* standard normal: Box–Muller on the word pairs (w0, w1) and (w2, w3); lanes 0/1 take the cosine
-  and sine branch of the first pair, lanes 2/3 of the second. |z| is at most 6.66.
+* standard normal: Marsaglia & Tsang's ziggurat with 256 layers on one 32-bit word (8 bits
+  layer, 1 bit sign, 23 bits position, as NumPy's float32 generator); about 1% of draws need more
+  words (``sub`` 1, 2, ...). Normals therefore have a resolution of 2**-23 relative to their layer.
 
 Tensor ids used by the simulator (none depends on depth, so a shallow network is a prefix of a
 deeper one with the same seed): weights of layer ``l`` are ``l`` (1-based), biases
@@ -37,18 +39,40 @@ _M1 = np.uint64(0xCD9E8D57)
 _W0 = np.uint64(0x9E3779B9)
 _W1 = np.uint64(0xBB67AE85)
 _MASK = np.uint64(0xFFFFFFFF)
-_LOW16 = np.uint64(0xFFFF)
 _S32 = np.uint64(32)
-_S16 = np.uint64(16)
+_S8 = np.uint64(8)
 _TWO_M32 = 2.0 ** -32
-_TWO_PI = 2.0 * math.pi
 
 BIAS_TENSOR = 0x01000000
 INPUT_TENSOR = 0x02000000
 PROBE_TENSOR = 0x03000000
 TARGET_TENSOR = 0x04000000
-MAX_ATTEMPT = 0x7FFF
-MASK_ATTEMPT = 0x8000
+MAX_DRAW = 0xFFFFFE
+MASK_DRAW = 0xFFFFFF
+MAX_ELEMENTS = 2 ** 34
+
+
+def _ziggurat_tables(n=256, r=3.6541528853610088, v=0.00492867323399, bits=23):
+    """Marsaglia & Tsang (2000) ziggurat tables for ``n`` layers and ``bits``-bit positions."""
+    m = float(2 ** bits)
+    k, w, f = np.zeros(n, np.uint32), np.zeros(n), np.zeros(n)
+    dn = tn = r
+    q = v / math.exp(-0.5 * dn * dn)
+    k[0], k[1] = int(dn / q * m), 0
+    w[0], w[n - 1] = q / m, dn / m
+    f[0], f[n - 1] = 1.0, math.exp(-0.5 * dn * dn)
+    for i in range(n - 2, 0, -1):
+        dn = math.sqrt(-2.0 * math.log(v / dn + math.exp(-0.5 * dn * dn)))
+        k[i + 1] = int(dn / tn * m)
+        tn = dn
+        f[i] = math.exp(-0.5 * dn * dn)
+        w[i] = dn / m
+    return k, w, f
+
+
+_ZK, _ZW, _ZF = _ziggurat_tables()
+_ZR = 3.6541528853610088
+_ZINV_R = 1.0 / _ZR
 
 
 @jit
@@ -88,12 +112,17 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
 
 
 @jit
-def block_words(seed, trial, tensor, block, attempt):
+def block_words(seed, trial, tensor, block, draw, sub):
     """The four Philox words of one block of four elements (see the module docstring)."""
     s = np.uint64(seed)
-    b = np.uint64(block)
-    c1 = ((b >> _S32) & _LOW16) | (np.uint64(attempt) << _S16)
-    return philox4x32_10(b & _MASK, c1, np.uint64(tensor), np.uint64(trial), s & _MASK, s >> _S32)
+    c1 = (np.uint64(draw) << _S8) | np.uint64(sub)
+    return philox4x32_10(np.uint64(block), c1, np.uint64(tensor), np.uint64(trial), s & _MASK, s >> _S32)
+
+
+@jit
+def element_word(seed, trial, tensor, element, draw, sub):
+    """The 32-bit word of one element."""
+    return block_words(seed, trial, tensor, element >> 2, draw, sub)[element & 3]
 
 
 @jit
@@ -103,34 +132,55 @@ def word_to_uniform(w):
 
 
 @jit
-def box_muller(wa, wb):
-    """Two independent standard normals from two 32-bit words."""
-    r = math.sqrt(-2.0 * math.log(word_to_uniform(wa)))
-    t = _TWO_PI * word_to_uniform(wb)
-    return r * math.cos(t), r * math.sin(t)
+def ziggurat(w, seed, trial, tensor, element, draw):
+    """Standard normal from the element's first word ``w``; rejections read words sub = 1, 2, ..."""
+    sub = 0
+    while sub < 255:
+        idx = np.int64(w & np.uint32(0xFF))
+        sign = (w >> np.uint32(8)) & np.uint32(1)
+        rabs = w >> np.uint32(9)
+        x = np.float64(rabs) * _ZW[idx]
+        if sign:
+            x = -x
+        if rabs < _ZK[idx]:
+            return x
+        if idx == 0:
+            while sub < 253:
+                sub += 1
+                xx = -_ZINV_R * math.log(word_to_uniform(element_word(seed, trial, tensor, element, draw, sub)))
+                sub += 1
+                yy = -math.log(word_to_uniform(element_word(seed, trial, tensor, element, draw, sub)))
+                if yy + yy > xx * xx:
+                    return -(_ZR + xx) if sign else _ZR + xx
+        else:
+            sub += 1
+            u = word_to_uniform(element_word(seed, trial, tensor, element, draw, sub))
+            if (_ZF[idx - 1] - _ZF[idx]) * u + _ZF[idx] < math.exp(-0.5 * x * x):
+                return x
+        sub += 1
+        w = element_word(seed, trial, tensor, element, draw, sub)
+    return np.nan
 
 
 @jit
-def block_normals(seed, trial, tensor, block, attempt):
+def block_normals(seed, trial, tensor, block, draw):
     """The four standard normals of one block."""
-    w0, w1, w2, w3 = block_words(seed, trial, tensor, block, attempt)
-    z0, z1 = box_muller(w0, w1)
-    z2, z3 = box_muller(w2, w3)
-    return z0, z1, z2, z3
+    w0, w1, w2, w3 = block_words(seed, trial, tensor, block, draw, 0)
+    e = 4 * np.int64(block)
+    return (ziggurat(w0, seed, trial, tensor, e, draw), ziggurat(w1, seed, trial, tensor, e + 1, draw),
+            ziggurat(w2, seed, trial, tensor, e + 2, draw), ziggurat(w3, seed, trial, tensor, e + 3, draw))
 
 
 @jit
-def uniform(seed, trial, tensor, element, attempt):
+def uniform(seed, trial, tensor, element, draw):
     """Uniform float64 in (0, 1) for one element."""
-    w = block_words(seed, trial, tensor, element >> 2, attempt)
-    return word_to_uniform(w[element & 3])
+    return word_to_uniform(element_word(seed, trial, tensor, element, draw, 0))
 
 
 @jit
-def standard_normal(seed, trial, tensor, element, attempt):
+def standard_normal(seed, trial, tensor, element, draw):
     """Standard normal float64 for one element."""
-    z = block_normals(seed, trial, tensor, element >> 2, attempt)
-    return z[element & 3]
+    return ziggurat(element_word(seed, trial, tensor, element, draw, 0), seed, trial, tensor, element, draw)
 
 
 @jit
@@ -139,11 +189,11 @@ def truncated_normal(seed, trial, tensor, element, lo, hi):
 
     The first draw is the element's plain standard normal (so truncated and untruncated
     initializers share their draws inside the bounds); a rejected draw is replaced by the same
-    element's draw at attempt 1, 2, .... Returns NaN if :data:`MAX_ATTEMPT` redraws all fail,
-    which callers prevent by refusing intervals of probability below 1e-3.
+    element's draw 1, 2, .... Returns NaN if :data:`MAX_DRAW` redraws all fail, which callers
+    prevent by refusing intervals of probability below 1e-3.
     """
-    for attempt in range(MAX_ATTEMPT + 1):
-        z = standard_normal(seed, trial, tensor, element, attempt)
+    for draw in range(MAX_DRAW + 1):
+        z = standard_normal(seed, trial, tensor, element, draw)
         if lo <= z <= hi:
             return z
     return np.nan

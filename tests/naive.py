@@ -19,24 +19,59 @@ def philox(c, k):
     return c
 
 
-def words(seed, trial, tensor, block, attempt=0):
-    return philox([block & M32, ((block >> 32) & 0xFFFF) | (attempt << 16), tensor, trial],
-                  [seed & M32, seed >> 32])
+def words(seed, trial, tensor, block, draw=0, sub=0):
+    return philox([block & M32, (draw << 8) | sub, tensor, trial], [seed & M32, seed >> 32])
+
+
+def word(seed, trial, tensor, e, draw=0, sub=0):
+    return words(seed, trial, tensor, e // 4, draw, sub)[e % 4]
 
 
 def uniforms(seed, trial, tensor, n):
-    return np.array([(words(seed, trial, tensor, e // 4)[e % 4] + 0.5) * 2.0 ** -32 for e in range(n)])
+    return np.array([(word(seed, trial, tensor, e) + 0.5) * 2.0 ** -32 for e in range(n)])
+
+
+def _tables():
+    # Marsaglia & Tsang (2000), 256 layers, 23-bit positions (NumPy's float32 constants r, v)
+    n, r, v, m = 256, 3.6541528853610088, 0.00492867323399, 2.0 ** 23
+    k, w, f = [0] * n, [0.0] * n, [0.0] * n
+    dn = tn = r
+    q = v / math.exp(-0.5 * dn * dn)
+    k[0], w[0], w[-1], f[0], f[-1] = int(dn / q * m), q / m, dn / m, 1.0, math.exp(-0.5 * dn * dn)
+    for i in range(n - 2, 0, -1):
+        dn = math.sqrt(-2 * math.log(v / dn + math.exp(-0.5 * dn * dn)))
+        k[i + 1], tn, f[i], w[i] = int(dn / tn * m), dn, math.exp(-0.5 * dn * dn), dn / m
+    return k, w, f, r
+
+
+K, W, F, R = _tables()
+
+
+def normal(seed, trial, tensor, e, draw=0):
+    """The ziggurat, written out: one word per try; sub-words for wedge and tail tests."""
+    sub = 0
+    uni = lambda s: (word(seed, trial, tensor, e, draw, s) + 0.5) * 2.0 ** -32
+    w = word(seed, trial, tensor, e, draw, 0)
+    while True:
+        idx, sign, pos = w & 0xFF, (w >> 8) & 1, w >> 9
+        x = -pos * W[idx] if sign else pos * W[idx]
+        if pos < K[idx]:
+            return x
+        if idx == 0:
+            while True:
+                xx, yy = -math.log(uni(sub + 1)) / R, -math.log(uni(sub + 2))
+                sub += 2
+                if 2 * yy > xx * xx:
+                    return -(R + xx) if sign else R + xx
+        sub += 1
+        if (F[idx - 1] - F[idx]) * uni(sub) + F[idx] < math.exp(-0.5 * x * x):
+            return x
+        sub += 1
+        w = word(seed, trial, tensor, e, draw, sub)
 
 
 def normals(seed, trial, tensor, n):
-    out = []
-    for e in range(n):
-        w = words(seed, trial, tensor, e // 4)
-        pair = (e % 4) // 2
-        u1, u2 = [(w[2 * pair + i] + 0.5) * 2.0 ** -32 for i in range(2)]
-        r, t = math.sqrt(-2 * math.log(u1)), 2 * math.pi * u2
-        out.append(r * math.cos(t) if e % 2 == 0 else r * math.sin(t))
-    return np.array(out)
+    return np.array([normal(seed, trial, tensor, e) for e in range(n)])
 
 
 def act(name, x, a=0.0):

@@ -80,3 +80,22 @@ def test_streams_differ_by_seed_trial_and_tensor():
     for args in ((1, 0, 1), (0, 1, 1), (0, 0, 2)):
         other = fill_normal(np.empty(1000), *args)
         assert abs(np.corrcoef(base, other)[0, 1]) < 0.15
+
+
+def test_ziggurat_rejection_paths_match_reference():
+    n = 6000
+    ref = naive.normals(11, 2, 7, n)
+    np.testing.assert_allclose(fill_normal(np.empty(n), 11, 2, 7), ref, rtol=1e-13)
+    rejected = [e for e in range(n) if (naive.word(11, 2, 7, e) >> 9) >= naive.K[naive.word(11, 2, 7, e) & 0xFF]]
+    assert len(rejected) > 20   # the wedge and tail code ran
+    assert np.abs(ref).max() > 3.0
+
+
+def test_ziggurat_tails_and_moments():
+    z = fill_normal(np.empty(4_000_000), 5, 0, 3)
+    p = 2 * stats.norm.sf(3.6541528853610088)   # the ziggurat's tail region
+    count = (np.abs(z) > 3.6541528853610088).sum()
+    assert abs(count - p * z.size) < 5 * np.sqrt(p * z.size)
+    assert abs(z.var() - 1) < 6 * np.sqrt(2 / z.size)
+    assert abs(stats.kurtosis(z)) < 6 * np.sqrt(24 / z.size)
+    assert stats.kstest(z[:1_000_000], "norm").pvalue > 1e-3

@@ -9,7 +9,7 @@ import numpy as np
 from numba import prange
 
 from .._config import jit, pjit
-from ..rng import MASK_ATTEMPT, block_normals, block_words, truncated_normal, uniform, word_to_uniform
+from ..rng import MASK_DRAW, block_words, truncated_normal, uniform, word_to_uniform, ziggurat
 
 # Elementwise sampling codes shared by all kernels.
 CONSTANT, UNIFORM, NORMAL, TRUNCATED, ORTHOGONAL = 0, 1, 2, 3, 4
@@ -42,11 +42,11 @@ def fill_normal(out, seed, trial, tensor):
     """Standard normals: ``out[e]`` = N(0, 1) draw of element ``e``."""
     n = out.shape[0]
     for b in prange((n + 3) // 4):
-        z = block_normals(seed, trial, tensor, b, 0)
+        w = block_words(seed, trial, tensor, b, 0, 0)
         for lane in range(4):
             e = 4 * b + lane
             if e < n:
-                out[e] = z[lane]
+                out[e] = ziggurat(w[lane], seed, trial, tensor, e, 0)
     return out
 
 
@@ -55,7 +55,7 @@ def fill_uniform(out, seed, trial, tensor):
     """Uniforms in (0, 1): ``out[e]`` = U(0, 1) draw of element ``e``."""
     n = out.shape[0]
     for b in prange((n + 3) // 4):
-        w = block_words(seed, trial, tensor, b, 0)
+        w = block_words(seed, trial, tensor, b, 0, 0)
         for lane in range(4):
             e = 4 * b + lane
             if e < n:
@@ -72,13 +72,12 @@ def fill_elementwise(out, code, p0, p1, p2, p3, seed, trial, tensor):
     """
     n = out.shape[0]
     for b in prange((n + 3) // 4):
-        w = block_words(seed, trial, tensor, b, 0)
-        z = block_normals(seed, trial, tensor, b, 0) if code == NORMAL or code == TRUNCATED else (0.0, 0.0, 0.0, 0.0)
+        w = block_words(seed, trial, tensor, b, 0, 0)
         for lane in range(4):
             e = 4 * b + lane
             if e < n:
-                out[e] = transform(code, p0, p1, p2, p3, z[lane], word_to_uniform(w[lane]), 0.0,
-                                   seed, trial, tensor, e)
+                z = ziggurat(w[lane], seed, trial, tensor, e, 0) if code == NORMAL or code == TRUNCATED else 0.0
+                out[e] = transform(code, p0, p1, p2, p3, z, word_to_uniform(w[lane]), 0.0, seed, trial, tensor, e)
                 if code == UNIFORM and out[e] >= p1:
                     out[e] = p2
     return out
@@ -93,15 +92,11 @@ def fill_layers(widths, seed, trial, kind, out):
         n = widths[l - 1] * widths[l]
         seg = out[off:off + n]
         for b in prange((n + 3) // 4):
-            if kind == 0:
-                v = block_normals(seed, trial, l, b, 0)
-            else:
-                w = block_words(seed, trial, l, b, 0)
-                v = (word_to_uniform(w[0]), word_to_uniform(w[1]), word_to_uniform(w[2]), word_to_uniform(w[3]))
+            w = block_words(seed, trial, l, b, 0, 0)
             for lane in range(4):
                 e = 4 * b + lane
                 if e < n:
-                    seg[e] = v[lane]
+                    seg[e] = ziggurat(w[lane], seed, trial, l, e, 0) if kind == 0 else word_to_uniform(w[lane])
         off += n
     return out
 
@@ -113,7 +108,7 @@ def sparse_mask(out, n_in, n_out, stride_in, stride_out, per_input, count, seed,
     ``per_input=True`` (PyTorch ``sparse_``): for each input index, the ``count`` entries along the
     output axis with the smallest mask keys are set to 0. ``per_input=False`` (Martens 2010): for
     each output index, all but the ``count`` entries along the input axis with the smallest keys are
-    set to 0. Mask keys are uniforms of the same elements at attempt ``MASK_ATTEMPT``.
+    set to 0. Mask keys are uniforms of the same elements at draw ``MASK_DRAW``.
     """
     outer = n_in if per_input else n_out
     inner = n_out if per_input else n_in
@@ -121,7 +116,7 @@ def sparse_mask(out, n_in, n_out, stride_in, stride_out, per_input, count, seed,
         keys = np.empty(inner)
         for k in range(inner):
             e = a * stride_in + k * stride_out if per_input else k * stride_in + a * stride_out
-            keys[k] = uniform(seed, trial, tensor, e, MASK_ATTEMPT)
+            keys[k] = uniform(seed, trial, tensor, e, MASK_DRAW)
         order = np.argsort(keys)
         for r in range(inner):
             k = order[r]
