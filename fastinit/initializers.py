@@ -16,6 +16,8 @@ initializers of the same family draw the same base numbers (common random number
 from __future__ import annotations
 
 import difflib
+import functools
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -293,6 +295,7 @@ class Initializer:
         self.params = {**self.entry.defaults, **params}
         self.given = {k: v for k, v in params.items() if v != self.entry.defaults.get(k, object())}
         self.default_seed = seed
+        self._plans: dict = {}
 
     def __repr__(self) -> str:
         return f"Initializer({self.label!r})"
@@ -320,7 +323,14 @@ class Initializer:
         return dict(self.params)
 
     def plan(self, shape, layout: str = "keras", in_axis=-2, out_axis=-1, batch_axis=()) -> Plan:
-        """The :class:`Plan` for a weight of ``shape`` under ``layout``."""
+        """The :class:`Plan` for a weight of ``shape`` under ``layout`` (memoised)."""
+        key = (tuple(int(d) for d in shape), layout, repr(in_axis), repr(out_axis), repr(batch_axis))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan(shape, layout, in_axis, out_axis, batch_axis)
+        return plan
+
+    def _plan(self, shape, layout, in_axis, out_axis, batch_axis) -> Plan:
         if self.name == "jax.variance_scaling":
             layout, in_axis, out_axis, batch_axis = "jax", self.params["in_axis"], self.params["out_axis"], \
                 self.params["batch_axis"]
@@ -536,6 +546,27 @@ _ORDERED = {"random_uniform": [("minval", "maxval")], "uniform": [("a", "b")], "
 
 
 def get_initializer(spec, **params) -> Initializer:
+    """Resolve an initializer name or spec, with optional parameters (see :func:`_get_initializer`).
+
+    Resolutions are memoised by the spec's JSON form: sweeps resolve the same few specs
+    thousands of times.
+    """
+    if isinstance(spec, Initializer) and not params:
+        return spec
+    try:
+        key = json.dumps([spec, params], sort_keys=True)
+    except TypeError:
+        return _get_initializer(spec, **params)
+    return _cached_initializer(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_initializer(key: str) -> Initializer:
+    spec, params = json.loads(key)
+    return _get_initializer(spec, **params)
+
+
+def _get_initializer(spec, **params) -> Initializer:
     """Resolve an initializer name or spec, with optional parameters.
 
     Parameters

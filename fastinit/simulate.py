@@ -6,8 +6,10 @@ are what the sweep engine uses to run many networks that share their random draw
 from __future__ import annotations
 
 import math
-import os
+import threading
 from dataclasses import dataclass, field
+
+import numba
 
 import numpy as np
 import pandas as pd
@@ -184,9 +186,10 @@ def plan_group(shape: Shape, variants: list[Variant]):
             table[v, kn.V_LSUV_ITER] = var.initializer.params["max_iter"]
     n_weights = int(sum(a * b for a, b in layer_shapes))
     empty = np.empty(0)
-    base_z = ks.fill_layers(widths, shape.seed, shape.trial, 0, np.empty(n_weights)) \
+    base_z = ks.fill_layers(widths, shape.seed, shape.trial, 0, scratch("base_z", (n_weights,), np.float64)) \
         if codes & {ks.NORMAL, ks.TRUNCATED} else empty
-    base_u = ks.fill_layers(widths, shape.seed, shape.trial, 1, np.empty(n_weights)) if ks.UNIFORM in codes else empty
+    base_u = ks.fill_layers(widths, shape.seed, shape.trial, 1, scratch("base_u", (n_weights,), np.float64)) \
+        if ks.UNIFORM in codes else empty
     base_q = empty
     if ks.ORTHOGONAL in codes:
         qs = orthogonal_matrices(np.array(layer_shapes), shape.seed, shape.trial, np.arange(1, depth + 1))
@@ -196,6 +199,19 @@ def plan_group(shape: Shape, variants: list[Variant]):
 
 
 _BLAS = None
+_SCRATCH = threading.local()
+
+
+def scratch(name: str, shape, dtype) -> np.ndarray:
+    """A reusable uninitialised array of this thread (reallocated only to grow): repeated kernel
+    calls of similar size then touch memory that is already mapped."""
+    pool = _SCRATCH.__dict__.setdefault("pool", {})
+    size = math.prod(shape)
+    buf = pool.get((name, np.dtype(dtype).str))
+    if buf is None or buf.size < size:
+        buf = np.empty(size, dtype=dtype)
+        pool[(name, np.dtype(dtype).str)] = buf
+    return buf[:size].reshape(shape)
 
 
 def _single_threaded_blas():
@@ -216,25 +232,26 @@ def run_group(shape: Shape, variants: list[Variant]) -> np.ndarray:
     table, params, widths, base_z, base_u, base_q, explicit = plan_group(shape, variants)
     x0, grad_seed = inputs(shape)
     out = np.empty((len(variants), shape.depth, kn.N_METRICS))
+    ws = scratch("workspace", (numba.get_num_threads(), kn.workspace_length(widths, shape.batch)), x0.dtype)
     args = (table, params, widths, x0, grad_seed, shape.seed, shape.trial, base_z, base_u, base_q, explicit,
-            LOSSES[shape.loss], shape.input_corr is not None, shape.backward, shape.jacobian, out)
+            LOSSES[shape.loss], shape.input_corr is not None, shape.backward, shape.jacobian, ws, out)
     with _single_threaded_blas():
         kn.network_statistics(*args)
     return out
 
 
-def memory_estimate(shape: Shape, n_variants: int, threads: int | None = None) -> int:
-    """Bytes a group needs at peak: base draws, explicit weights and per-thread work buffers."""
-    import numba
-    threads = min(n_variants, threads or numba.get_num_threads())
+def memory_estimate(shape: Shape, n_explicit: int = 0, threads: int | None = None) -> int:
+    """Bytes a group needs at peak: base draws, the weights of ``n_explicit`` structured
+    initializers (sparse, identity), and one workspace per thread."""
+    threads = threads or numba.get_num_threads()
     item = np.dtype(shape.dtype).itemsize
     n_w = sum(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
     w_max = max(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
-    acts = shape.batch * sum(shape.widths[1:])
-    per_thread = 3 * acts * item + 2 * w_max * item + shape.batch * max(shape.widths) * item
+    per_thread = kn.workspace_length(np.array(shape.widths, dtype=np.int64), shape.batch) * item
     if shape.jacobian:
         per_thread += 2 * max(shape.widths) * shape.widths[0] * 8 + w_max * 8
-    return 3 * n_w * 8 + per_thread * threads + shape.batch * (shape.widths[0] + shape.widths[-1]) * item
+    return (3 * n_w * 8 + n_explicit * n_w * item + per_thread * threads
+            + shape.batch * (shape.widths[0] + shape.widths[-1]) * item)
 
 
 def simulate(initializer, activation, depth: int | None = None, width: int | None = None, *,

@@ -85,8 +85,9 @@ def test_float32_agrees_with_float64():
 @numba.njit
 def _user_code(variants, params, widths, x0, g, base_z, explicit, out):
     empty = np.empty(0)
+    ws = np.empty((numba.get_num_threads(), kernels.workspace_length(widths, x0.shape[0])))
     kernels.network_statistics(variants, params, widths, x0, g, 0, 0, base_z, empty, empty, explicit, 0, False, True,
-                               False, out)
+                               False, ws, out)
     z = kernels.fill_normal(np.empty(8), 0, 0, 1)
     return out[:, -1, 2].sum() + z[0] * 0.0
 
@@ -218,3 +219,10 @@ def test_linear_orthogonal_jacobian_is_isometric():
     np.testing.assert_allclose(df[["jac_min", "jac_max", "jac_sq_mean"]].to_numpy(), 1.0, atol=1e-10)
     gauss = fi.simulate("lecun_normal", "linear", depth=10, width=32, batch=4, dtype="float64", jacobian=True)
     assert gauss["jac_max"].iloc[-1] > 2 and gauss["jac_min"].iloc[-1] < 0.1
+
+
+def test_blow_up_statistics_are_nan_not_zero():
+    df = fi.simulate({"name": "random_normal", "stddev": 1.0}, "relu", depth=400, width=16, batch=4)
+    last = df.iloc[-1]
+    assert last["nonfinite"] > 0
+    assert not np.isfinite(last["preact_var"]) and not np.isfinite(last["act_var"])

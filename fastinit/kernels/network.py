@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numba import prange
 
@@ -144,11 +145,23 @@ def distinct_columns(w, b, h, rtol):
 
 
 @jit
+def clamp_nonnegative(v):
+    """max(v, 0) that keeps NaN (rounding may make a variance slightly negative; blow-up must show)."""
+    return 0.0 if v < 0.0 else v
+
+
+@jit
 def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats):
-    """Fill ``x = phi(h)``, ``d = phi'(h)`` and the forward metrics of one layer into ``stats``."""
+    """Fill ``x = phi(h)``, ``d = phi'(h)`` and the forward metrics of one layer into ``stats``.
+
+    One pass: sums of ``v - v0`` and ``(v - v0)^2`` with ``v0`` the first entry (the shifted-data
+    algorithm: an exact 0 variance for constant layers and little cancellation otherwise).
+    """
     rows, cols = h.shape
     n = rows * cols
-    sh = sh2 = sx = sx2 = 0.0
+    h0 = h[0, 0]
+    x0, _ = phi_dphi(act, h0, a)
+    sh = sh2 = sx = sx2 = sq_h = sq_x = 0.0
     n_sat = n_zero = n_bad = 0
     for i in range(rows):
         for j in range(cols):
@@ -157,10 +170,14 @@ def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats):
             x[i, j] = xv
             d[i, j] = dv
             xv = x[i, j]
-            sh += hv
-            sh2 += hv * hv
-            sx += xv
-            sx2 += xv * xv
+            dh = hv - h0
+            dx = xv - x0
+            sh += dh
+            sh2 += dh * dh
+            sx += dx
+            sx2 += dx * dx
+            sq_h += hv * hv
+            sq_x += xv * xv
             if abs(dv) < sat_level:
                 n_sat += 1
             if xv == 0.0:
@@ -170,19 +187,12 @@ def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats):
             if not np.isfinite(xv):
                 n_bad += 1
     mh, mx = sh / n, sx / n
-    vh = vx = 0.0
-    for i in range(rows):
-        for j in range(cols):
-            dh = h[i, j] - mh
-            dx = x[i, j] - mx
-            vh += dh * dh
-            vx += dx * dx
-    stats[PREACT_MEAN] = mh
-    stats[PREACT_VAR] = vh / n
-    stats[PREACT_SQ] = sh2 / n
-    stats[ACT_MEAN] = mx
-    stats[ACT_VAR] = vx / n
-    stats[ACT_SQ] = sx2 / n
+    stats[PREACT_MEAN] = h0 + mh
+    stats[PREACT_VAR] = clamp_nonnegative(sh2 / n - mh * mh)
+    stats[PREACT_SQ] = sq_h / n
+    stats[ACT_MEAN] = x0 + mx
+    stats[ACT_VAR] = clamp_nonnegative(sx2 / n - mx * mx)
+    stats[ACT_SQ] = sq_x / n
     stats[FRAC_SATURATED] = n_sat / n
     stats[FRAC_ZERO] = n_zero / n
     stats[NONFINITE] = n_bad
@@ -200,27 +210,46 @@ def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats):
 
 
 @jit
+def workspace_length(widths, rows):
+    """Length of one thread's workspace for networks of these widths and batch rows: pre- and
+    post-activations and derivatives of every layer, every layer's weights, and two gradients."""
+    total = 0
+    n_w = 0
+    w_max = 0
+    for l in range(1, widths.shape[0]):
+        total += widths[l]
+        n_w += widths[l - 1] * widths[l]
+        w_max = max(w_max, widths[l - 1] * widths[l])
+    return 3 * rows * total + n_w + rows * widths.max() + w_max
+
+
+@jit
 def single_network(var, par, widths, x0, grad_seed, seed, trial, base_z, base_u, base_q, explicit, loss, paired,
-            backward, jacobian, stats):
+                   backward, jacobian, ws, stats):
     """Statistics of one network into ``stats`` (depth, N_METRICS).
 
-    ``var`` is its row of the variants table, ``par`` its (depth, 8) layer parameters; the other
-    arguments are those of :func:`network_statistics`.
+    ``var`` is its row of the variants table, ``par`` its (depth, 8) layer parameters, ``ws`` a
+    workspace of :func:`workspace_length` elements; the other arguments are those of
+    :func:`network_statistics`.
     """
     depth = widths.shape[0] - 1
     rows = x0.shape[0]
     total = 0
+    n_w = 0
     wmax = 0
     for l in range(1, depth + 1):
         total += widths[l]
+        n_w += widths[l - 1] * widths[l]
         wmax = max(wmax, widths[l - 1] * widths[l])
     act, a, sat = int(var[V_ACT]), var[V_ACT_PARAM], var[V_SAT]
-    hbuf = np.empty(rows * total, x0.dtype)
-    xbuf = np.empty(rows * total, x0.dtype)
-    dbuf = np.empty(rows * total, x0.dtype)
-    wbuf = np.empty(wmax, x0.dtype)
+    n_act = rows * total
+    hbuf = ws[:n_act]
+    xbuf = ws[n_act:2 * n_act]
+    dbuf = ws[2 * n_act:3 * n_act]
+    wall = ws[3 * n_act:3 * n_act + n_w]
+    g = ws[3 * n_act + n_w:3 * n_act + n_w + rows * widths.max()]
+    gw = ws[3 * n_act + n_w + rows * widths.max():3 * n_act + n_w + rows * widths.max() + wmax]
     bias = np.empty(widths.max(), np.float64)
-    scale = np.ones(depth + 1)
     stats[:, :] = np.nan
     jac = np.eye(widths[0])
     x_prev = x0
@@ -228,8 +257,9 @@ def single_network(var, par, widths, x0, grad_seed, seed, trial, base_z, base_u,
     aoff = 0
     for l in range(1, depth + 1):
         n_in, n_out = widths[l - 1], widths[l]
+        wflat = wall[woff:woff + n_in * n_out]
         w = layer_weights(var, par[l - 1], l, woff, seed, trial, base_z, base_u, base_q, explicit,
-                          wbuf[:n_in * n_out]).reshape((n_in, n_out))
+                          wflat).reshape((n_in, n_out))
         b = layer_biases(var, par[l - 1], l, seed, trial, bias[:n_out])
         h = hbuf[aoff:aoff + rows * n_out].reshape((rows, n_out))
         np.dot(x_prev, w, h)
@@ -240,9 +270,8 @@ def single_network(var, par, widths, x0, grad_seed, seed, trial, base_z, base_u,
                 if not (v > 0.0 and np.isfinite(v)) or abs(v - 1.0) < var[V_LSUV_TOL]:
                     break
                 s /= math.sqrt(v)
-            scale[l] = s
             for e in range(n_in * n_out):
-                wbuf[e] *= s
+                wflat[e] *= s
         for i in range(rows):
             for j in range(n_out):
                 h[i, j] = s * h[i, j] + b[j]
@@ -266,9 +295,7 @@ def single_network(var, par, widths, x0, grad_seed, seed, trial, base_z, base_u,
         aoff += rows * n_out
     if not backward:
         return stats
-    # backward: delta^l overwrites d^l in place
-    g = np.empty(rows * widths.max(), x0.dtype)
-    gw = np.empty(wmax, x0.dtype)
+    # backward: delta^l overwrites d^l in place; weights (LSUV scale included) are kept from forward
     n_last = widths[depth]
     dl = dbuf[aoff - rows * n_last:aoff].reshape((rows, n_last))
     xl = xbuf[aoff - rows * n_last:aoff].reshape((rows, n_last))
@@ -294,21 +321,19 @@ def single_network(var, par, widths, x0, grad_seed, seed, trial, base_z, base_u,
             gg += gw[e] * gw[e]
         stats[l - 1, GRAD_W_NORM] = math.sqrt(gg)
         if l > 1:
-            w = layer_weights(var, par[l - 1], l, woff, seed, trial, base_z, base_u, base_q, explicit,
-                              wbuf[:n_in * n_out]).reshape((n_in, n_out))
+            w = wall[woff:woff + n_in * n_out].reshape((n_in, n_out))
             gp = g[:rows * n_in].reshape((rows, n_in))
             np.dot(delta, w.T, gp)
             d_in = dbuf[aoff - rows * n_in:aoff].reshape((rows, n_in))
-            s = scale[l]
             for i in range(rows):
                 for j in range(n_in):
-                    d_in[i, j] = s * gp[i, j] * d_in[i, j]
+                    d_in[i, j] = gp[i, j] * d_in[i, j]
     return stats
 
 
 @pjit
 def network_statistics(variants, layer_params, widths, x0, grad_seed, seed, trial, base_z, base_u, base_q, explicit, loss,
-                       paired, backward, jacobian, out):
+                       paired, backward, jacobian, workspace, out):
     """Per-layer statistics of many networks of one shape.
 
     Parameters
@@ -333,10 +358,13 @@ def network_statistics(variants, layer_params, widths, x0, grad_seed, seed, tria
     loss : int
         0 probe, 1 MSE.
     paired, backward, jacobian : bool
+    workspace : array (n_threads, workspace_length(widths, batch)) of x0's dtype
+        Scratch memory, one row per Numba thread (``numba.get_num_threads()`` rows at least);
+        its contents do not matter, and reusing it across calls saves page faults.
     out : float64 array (n_variants, depth, N_METRICS)
         Metrics in the order of :data:`METRICS`; NaN where not computed.
     """
     for v in prange(variants.shape[0]):
-        single_network(variants[v], layer_params[v], widths, x0, grad_seed, seed, trial, base_z, base_u, base_q, explicit, loss, paired,
-                backward, jacobian, out[v])
+        single_network(variants[v], layer_params[v], widths, x0, grad_seed, seed, trial, base_z, base_u, base_q,
+                       explicit, loss, paired, backward, jacobian, workspace[numba.get_thread_id()], out[v])
     return out

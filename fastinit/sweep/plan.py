@@ -105,7 +105,9 @@ def chunks(spec: Spec) -> list[Chunk]:
 
 def chunk_memory(chunk: Chunk, threads: int | None = None) -> int:
     """Peak bytes of computing a chunk."""
-    return memory_estimate(make_shape(**chunk.shape), chunk.size, threads)
+    shape = make_shape(**chunk.shape)
+    n_explicit = sum(get_initializer(v[0]).plan(shape.widths[:2]).code is None for v in chunk.variants)
+    return memory_estimate(shape, n_explicit, threads)
 
 
 def describe(chunk: Chunk) -> str:
