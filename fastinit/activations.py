@@ -104,15 +104,6 @@ def _cached_activation(key: str) -> Activation:
 
 
 def _get_activation(spec) -> Activation:
-    """Resolve an activation name or ``{"name": ..., param: ...}`` spec.
-
-    Raises
-    ------
-    ValueError, TypeError
-        Unknown name or parameter, or a parameter of the wrong type.
-    """
-    if isinstance(spec, Activation):
-        return spec
     if isinstance(spec, dict):
         spec = dict(spec)
         if "name" not in spec:

@@ -28,25 +28,29 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
-def _cmd_show(args) -> int:
+def _load(command: str, folder: str):
+    """The sweep table in ``folder``, or None after printing why not."""
     import fastinit as fi
-    from fastinit.report import summary
     try:
-        df = fi.load(args.dir)
+        return fi.load(folder)
     except FileNotFoundError as e:
-        print(f"fastinit show: error: {e}", file=sys.stderr)
+        print(f"fastinit {command}: error: {e}", file=sys.stderr)
+        return None
+
+
+def _cmd_show(args) -> int:
+    from fastinit.report import summary
+    df = _load("show", args.dir)
+    if df is None:
         return 2
     print(summary(df))
     return 0
 
 
 def _cmd_plot(args) -> int:
-    import fastinit as fi
     from fastinit.plot import sweep_figure
-    try:
-        df = fi.load(args.dir)
-    except FileNotFoundError as e:
-        print(f"fastinit plot: error: {e}", file=sys.stderr)
+    df = _load("plot", args.dir)
+    if df is None:
         return 2
     out = args.out or f"{args.dir.rstrip('/')}/sweep.png"
     sweep_figure(df, out)

@@ -37,30 +37,17 @@ def transform(code, p0, p1, p2, p3, z, u, q, seed, trial, tensor, element):
     return p0
 
 
-@pjit
+@jit
 def fill_normal(out, seed, trial, tensor):
     """Standard normals: ``out[e]`` = N(0, 1) draw of element ``e``."""
-    n = out.shape[0]
-    for b in prange((n + 3) // 4):
-        w = block_words(seed, trial, tensor, b, 0, 0)
-        for lane in range(4):
-            e = 4 * b + lane
-            if e < n:
-                out[e] = ziggurat(w[lane], seed, trial, tensor, e, 0)
-    return out
+    return fill_elementwise(out, NORMAL, 0.0, 1.0, 0.0, 0.0, seed, trial, tensor)
 
 
-@pjit
+@jit
 def fill_uniform(out, seed, trial, tensor):
-    """Uniforms in (0, 1): ``out[e]`` = U(0, 1) draw of element ``e``."""
-    n = out.shape[0]
-    for b in prange((n + 3) // 4):
-        w = block_words(seed, trial, tensor, b, 0, 0)
-        for lane in range(4):
-            e = 4 * b + lane
-            if e < n:
-                out[e] = word_to_uniform(w[lane])
-    return out
+    """Uniforms: ``out[e]`` = U(0, 1) draw of element ``e`` (in (0, 1); a float32 draw that
+    rounds up to 1 becomes 1 - 2**-24)."""
+    return fill_elementwise(out, UNIFORM, 0.0, 1.0, 1.0 - 2.0 ** -24, 0.0, seed, trial, tensor)
 
 
 @pjit
@@ -83,20 +70,17 @@ def fill_elementwise(out, code, p0, p1, p2, p3, seed, trial, tensor):
     return out
 
 
-@pjit
+@jit
 def fill_layers(widths, seed, trial, kind, out):
     """Base draws of every layer's weights, concatenated: layer ``l`` (tensor id ``l``) is a
     C-ordered ``(widths[l-1], widths[l])`` block. ``kind`` 0: standard normals, 1: uniforms."""
     off = 0
     for l in range(1, widths.shape[0]):
         n = widths[l - 1] * widths[l]
-        seg = out[off:off + n]
-        for b in prange((n + 3) // 4):
-            w = block_words(seed, trial, l, b, 0, 0)
-            for lane in range(4):
-                e = 4 * b + lane
-                if e < n:
-                    seg[e] = ziggurat(w[lane], seed, trial, l, e, 0) if kind == 0 else word_to_uniform(w[lane])
+        if kind == 0:
+            fill_normal(out[off:off + n], seed, trial, l)
+        else:
+            fill_uniform(out[off:off + n], seed, trial, l)
         off += n
     return out
 
