@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numba
 
@@ -147,35 +147,31 @@ def inputs(shape: Shape) -> tuple[np.ndarray, np.ndarray]:
     return x0, g.reshape(b, nl).astype(dt)
 
 
-def plan_group(shape: Shape, variants: list[Variant]):
-    """Kernel inputs for a group: variants table, layer parameters, base draws and explicit weights."""
+def _variant_rows(shape: Shape, variants: list[Variant], group: int, explicit_rows: list) -> tuple:
+    """Variants-table rows and layer parameters of one group; structured weights go to ``explicit_rows``."""
     dt = np.dtype(shape.dtype)
-    widths = np.array(shape.widths, dtype=np.int64)
-    depth = shape.depth
-    layer_shapes = [(shape.widths[l - 1], shape.widths[l]) for l in range(1, depth + 1)]
+    layer_shapes = [(shape.widths[l - 1], shape.widths[l]) for l in range(1, shape.depth + 1)]
     table = np.zeros((len(variants), len(kn.VARIANT_COLUMNS)))
-    params = np.zeros((len(variants), depth, 8))
-    explicit_rows: list[np.ndarray] = []
-    codes = set()
+    params = np.zeros((len(variants), shape.depth, 8))
     distinct, layer_kind = np.unique(np.array(layer_shapes), axis=0, return_inverse=True)
     distinct_n, bias_kind = np.unique(np.array(shape.widths[1:]), return_inverse=True)
+    layer_kind, bias_kind = layer_kind.ravel(), bias_kind.ravel()
     for v, var in enumerate(variants):
         init = get_initializer(var.initializer.params["base"]) if var.initializer.is_data_dependent else var.initializer
         plans = [init.plan(tuple(s)) for s in distinct]
         code = plans[0].code
         if code is None:
             table[v, kn.V_EXPLICIT] = len(explicit_rows)
-            explicit_rows.append(np.concatenate([
-                sample(plans[k], s, dt, shape.seed, shape.trial, l + 1).ravel()
-                for l, (k, s) in enumerate(zip(layer_kind.ravel(), layer_shapes))]))
+            explicit_rows.append(np.concatenate([sample(plans[k], s, dt, shape.seed, shape.trial, l + 1).ravel()
+                                                 for l, (k, s) in enumerate(zip(layer_kind, layer_shapes))]))
             code = kn.EXPLICIT
         else:
-            codes.add(code)
             for p in plans:
                 _ = p.kind == "truncated" and sample(p, (1,), dt, 0, 0, 0)  # validates the interval
-            params[v, :, :4] = np.array([p.kernel_params(dt) for p in plans])[layer_kind.ravel()]
+            params[v, :, :4] = np.array([p.kernel_params(dt) for p in plans])[layer_kind]
         bplans = [var.bias_initializer.plan((int(n),)) for n in distinct_n]
-        params[v, :, 4:] = np.array([p.kernel_params(dt) for p in bplans])[bias_kind.ravel()]
+        params[v, :, 4:] = np.array([p.kernel_params(dt) for p in bplans])[bias_kind]
+        table[v, kn.V_GROUP] = group
         table[v, kn.V_W_CODE] = code
         table[v, kn.V_B_CODE] = bplans[0].code
         table[v, kn.V_ACT] = var.activation.code
@@ -184,18 +180,71 @@ def plan_group(shape: Shape, variants: list[Variant]):
         if var.initializer.is_data_dependent:
             table[v, kn.V_LSUV_TOL] = var.initializer.params["tol"]
             table[v, kn.V_LSUV_ITER] = var.initializer.params["max_iter"]
+    return table, params
+
+
+def base_rows(codes) -> tuple[bool, bool, bool]:
+    """Which base draws (normals, uniforms, orthogonal) a group with these weight codes stores:
+    normals and uniforms when at least two networks share them, orthogonal matrices always."""
+    codes = np.asarray(codes)
+    return (int(((codes == ks.NORMAL) | (codes == ks.TRUNCATED)).sum()) >= 2, int((codes == ks.UNIFORM).sum()) >= 2,
+            bool((codes == ks.ORTHOGONAL).any()))
+
+
+def weight_code(initializer, shape: Shape) -> int:
+    """The kernel weight code of an initializer in networks of ``shape`` (EXPLICIT if structured)."""
+    init = get_initializer(initializer)
+    if init.is_data_dependent:
+        init = get_initializer(init.params["base"])
+    code = init.plan(shape.widths[:2]).code
+    return kn.EXPLICIT if code is None else code
+
+
+def plan_call(groups: list[tuple[Shape, list[Variant]]]) -> dict:
+    """Kernel inputs for groups of one shape (they may differ in seed and trial).
+
+    Base draws are shared within a group: normals and uniforms are materialised once for a group
+    where at least two networks use them (otherwise each network draws its own, which is cheaper),
+    orthogonal matrices always.
+    """
+    shape0 = groups[0][0]
+    for shape, _ in groups:
+        if replace(shape, seed=shape0.seed, trial=shape0.trial) != shape0:
+            raise ValueError("plan_call: groups must share every setting but seed and trial")
+    dt = np.dtype(shape0.dtype)
+    widths = np.array(shape0.widths, dtype=np.int64)
+    layer_shapes = [(shape0.widths[l - 1], shape0.widths[l]) for l in range(1, shape0.depth + 1)]
     n_weights = int(sum(a * b for a, b in layer_shapes))
-    empty = np.empty(0)
-    base_z = ks.fill_layers(widths, shape.seed, shape.trial, 0, scratch("base_z", (n_weights,), np.float64)) \
-        if codes & {ks.NORMAL, ks.TRUNCATED} else empty
-    base_u = ks.fill_layers(widths, shape.seed, shape.trial, 1, scratch("base_u", (n_weights,), np.float64)) \
-        if ks.UNIFORM in codes else empty
-    base_q = empty
-    if ks.ORTHOGONAL in codes:
-        qs = orthogonal_matrices(np.array(layer_shapes), shape.seed, shape.trial, np.arange(1, depth + 1))
-        base_q = np.concatenate([q.ravel() for q in qs])
-    explicit = np.stack(explicit_rows) if explicit_rows else np.empty((0, n_weights), dtype=dt)
-    return table, params, widths, base_z, base_u, base_q, explicit.astype(dt)
+    explicit_rows: list[np.ndarray] = []
+    tables, params = [], []
+    group_base = np.full((len(groups), 3), -1, dtype=np.int64)
+    n_rows = [0, 0, 0]
+    for g, (shape, variants) in enumerate(groups):
+        t, p = _variant_rows(shape, variants, g, explicit_rows)
+        tables.append(t)
+        params.append(p)
+        for k, needed in enumerate(base_rows(t[:, kn.V_W_CODE])):
+            if needed:
+                group_base[g, k] = n_rows[k]
+                n_rows[k] += 1
+    bases = [scratch(f"base_{name}", (n_rows[k], n_weights), np.float64) for k, name in enumerate("zuq")]
+    for g, (shape, _) in enumerate(groups):
+        z, u, q = group_base[g]
+        if z >= 0:
+            ks.fill_layers(widths, shape.seed, shape.trial, 0, bases[0][z])
+        if u >= 0:
+            ks.fill_layers(widths, shape.seed, shape.trial, 1, bases[1][u])
+        if q >= 0:
+            qs = orthogonal_matrices(np.array(layer_shapes), shape.seed, shape.trial, np.arange(1, shape.depth + 1))
+            bases[2][q] = np.concatenate([m.ravel() for m in qs])
+    x0, grad_seed = zip(*(inputs(shape) for shape, _ in groups))
+    explicit = np.stack(explicit_rows).astype(dt) if explicit_rows else np.empty((0, n_weights), dtype=dt)
+    return dict(variants=np.concatenate(tables), layer_params=np.concatenate(params), widths=widths,
+                x0=np.stack(x0), grad_seed=np.stack(grad_seed),
+                seeds=np.array([s.seed for s, _ in groups], dtype=np.uint64),
+                trials=np.array([s.trial for s, _ in groups], dtype=np.uint64), group_base=group_base,
+                base_z=bases[0], base_u=bases[1], base_q=bases[2], explicit=explicit, loss=LOSSES[shape0.loss],
+                paired=shape0.input_corr is not None, backward=shape0.backward, jacobian=shape0.jacobian)
 
 
 _BLAS = None
@@ -222,27 +271,35 @@ def _single_threaded_blas():
     return _BLAS.limit(limits=1, user_api="blas")
 
 
-def run_group(shape: Shape, variants: list[Variant]) -> np.ndarray:
-    """Per-layer metrics of every variant: float64 array (n_variants, depth, N_METRICS).
+def run_groups(groups: list[tuple[Shape, list[Variant]]]) -> list[np.ndarray]:
+    """Per-layer metrics of every variant of every group, in one parallel kernel call: one float64
+    array (n_variants, depth, N_METRICS) per group. The groups must share their shape.
 
     BLAS runs on one thread: Numba threads run the networks in parallel without oversubscribing
     the cores, and the results are bit-identical for any thread count (multi-threaded BLAS
     changes the last bits of a product with the number of threads).
     """
-    table, params, widths, base_z, base_u, base_q, explicit = plan_group(shape, variants)
-    x0, grad_seed = inputs(shape)
-    out = np.empty((len(variants), shape.depth, kn.N_METRICS))
-    ws = scratch("workspace", (numba.get_num_threads(), kn.workspace_length(widths, shape.batch)), x0.dtype)
-    args = (table, params, widths, x0, grad_seed, shape.seed, shape.trial, base_z, base_u, base_q, explicit,
-            LOSSES[shape.loss], shape.input_corr is not None, shape.backward, shape.jacobian, ws, out)
+    args = plan_call(groups)
+    n = args["variants"].shape[0]
+    shape0 = groups[0][0]
+    out = np.empty((n, shape0.depth, kn.N_METRICS))
+    ws = scratch("workspace", (numba.get_num_threads(), kn.workspace_length(args["widths"], shape0.batch)),
+                 args["x0"].dtype)
     with _single_threaded_blas():
-        kn.network_statistics(*args)
-    return out
+        kn.network_statistics(**args, workspace=ws, out=out)
+    return np.split(out, np.cumsum([len(v) for _, v in groups])[:-1])
 
 
-def memory_estimate(shape: Shape, n_explicit: int = 0, threads: int | None = None) -> int:
-    """Bytes a group needs at peak: base draws, the weights of ``n_explicit`` structured
-    initializers (sparse, identity), and one workspace per thread."""
+def run_group(shape: Shape, variants: list[Variant]) -> np.ndarray:
+    """Per-layer metrics of the variants of one group: float64 array (n_variants, depth, N_METRICS)."""
+    return run_groups([(shape, variants)])[0]
+
+
+def memory_estimate(shape: Shape, *, n_explicit: int = 0, n_base_rows: int = 3, n_groups: int = 1,
+                    threads: int | None = None) -> int:
+    """Bytes a kernel call needs at peak: ``n_base_rows`` rows of base draws, the inputs of
+    ``n_groups`` groups, the weights of ``n_explicit`` structured initializers (sparse, identity),
+    and one workspace per thread."""
     threads = threads or numba.get_num_threads()
     item = np.dtype(shape.dtype).itemsize
     n_w = sum(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
@@ -250,8 +307,8 @@ def memory_estimate(shape: Shape, n_explicit: int = 0, threads: int | None = Non
     per_thread = kn.workspace_length(np.array(shape.widths, dtype=np.int64), shape.batch) * item
     if shape.jacobian:
         per_thread += 2 * max(shape.widths) * shape.widths[0] * 8 + w_max * 8
-    return (3 * n_w * 8 + n_explicit * n_w * item + per_thread * threads
-            + shape.batch * (shape.widths[0] + shape.widths[-1]) * item)
+    return (n_base_rows * n_w * 8 + n_groups * shape.batch * (shape.widths[0] + shape.widths[-1]) * item
+            + n_explicit * n_w * item + per_thread * threads)
 
 
 def simulate(initializer, activation, depth: int | None = None, width: int | None = None, *,

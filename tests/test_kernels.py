@@ -8,7 +8,7 @@ import pytest
 import fastinit as fi
 from fastinit import kernels
 from fastinit.rng import BIAS_TENSOR, INPUT_TENSOR, PROBE_TENSOR, TARGET_TENSOR
-from fastinit.simulate import inputs, make_shape, make_variant, plan_group, run_group
+from fastinit.simulate import make_shape, make_variant, plan_call, run_group, run_groups
 
 import naive
 
@@ -83,24 +83,37 @@ def test_float32_agrees_with_float64():
 
 
 @numba.njit
-def _user_code(variants, params, widths, x0, g, base_z, explicit, out):
-    empty = np.empty(0)
-    ws = np.empty((numba.get_num_threads(), kernels.workspace_length(widths, x0.shape[0])))
-    kernels.network_statistics(variants, params, widths, x0, g, 0, 0, base_z, empty, empty, explicit, 0, False, True,
-                               False, ws, out)
+def _user_code(a, out):
+    # a user's own @njit code drives the public kernels
     z = kernels.fill_normal(np.empty(8), 0, 0, 1)
+    ws = np.empty((numba.get_num_threads(), kernels.workspace_length(a.widths, a.x0.shape[1])))
+    kernels.network_statistics(a.variants, a.layer_params, a.widths, a.x0, a.grad_seed, a.seeds, a.trials,
+                               a.group_base, a.base_z, a.base_u, a.base_q, a.explicit, 0, False, True, False, ws, out)
     return out[:, -1, 2].sum() + z[0] * 0.0
 
 
 def test_kernels_callable_from_user_njit():
+    from collections import namedtuple
     shape = make_shape(3, 8, batch=4, dtype="float64")
-    variant = make_variant("he_normal", "relu")
-    table, params, widths, base_z, base_u, base_q, explicit = plan_group(shape, [variant])
-    x0, g = inputs(shape)
-    out = np.empty((1, 3, kernels.N_METRICS))
-    total = _user_code(table, params, widths, x0, g, base_z, explicit, out)
+    args = plan_call([(shape, [make_variant("he_normal", "relu")] * 2)])
+    kernel_args = namedtuple("Args", [k for k in args if k not in ("loss", "paired", "backward", "jacobian")])
+    a = kernel_args(**{k: v for k, v in args.items() if k in kernel_args._fields})
+    out = np.empty((2, 3, kernels.N_METRICS))
+    total = _user_code(a, out)
     ref = fi.simulate("he_normal", "relu", depth=3, width=8, batch=4, dtype="float64")
-    assert total == ref["preact_sq"].iloc[-1]
+    assert total == 2 * ref["preact_sq"].iloc[-1]
+
+
+def test_groups_in_one_call_equal_separate_calls():
+    shapes = [make_shape(3, 12, batch=6, seed=s, trial=t) for s, t in ((0, 0), (1, 0), (0, 2))]
+    variants = [[make_variant("he_normal", "tanh"), make_variant("random_uniform", "relu")],
+                [make_variant("orthogonal", "tanh")],
+                [make_variant("he_normal", "tanh")]]
+    together = run_groups(list(zip(shapes, variants)))
+    for shape, vs, res in zip(shapes, variants, together):
+        np.testing.assert_array_equal(res, run_group(shape, vs))
+        for v, row in zip(vs, res):  # shared base draws or drawn per network: the same numbers
+            np.testing.assert_array_equal(row, run_group(shape, [v])[0])
 
 
 def test_batched_equals_single_and_any_thread_count():

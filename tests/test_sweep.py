@@ -54,10 +54,11 @@ def test_rows_equal_simulate(reference):
     np.testing.assert_array_equal(row[list(METRICS)].to_numpy(float), sim[list(METRICS)].to_numpy(float))
 
 
-def test_groups_share_draws():
+def test_chunks_pack_groups_of_one_shape():
     parts = chunks(load_spec(SPEC))
-    # one kernel call per (depth, width, seed): 6 variants each
-    assert len(parts) == 8 and all(c.size == 6 for c in parts)
+    # one kernel call per (depth, width): two seeds (groups sharing draws) of 6 networks each
+    assert len(parts) == 4 and all(c.size == 12 for c in parts)
+    assert all(sorted({s["seed"] for s in c.shapes}) == [0, 1] for c in parts)
 
 
 def test_spec_errors_reported_all_at_once():

@@ -1,10 +1,11 @@
 """Forward and backward statistics of many fully-connected networks of one shape, in one call.
 
-The networks ("variants") of one call share widths, batch, inputs, probe, seed and trial, and so
-share their base random draws (common random numbers); they differ in weight initializer, bias
-initializer, activation and LSUV settings, given as rows of a float64 ``variants`` table whose
-columns are :data:`VARIANT_COLUMNS`. ``prange`` runs over variants; each variant is computed by
-one thread from start to end, so results do not depend on the thread count.
+The networks ("variants") of one call share widths and batch. They come in *groups* that share a
+seed and trial, and so their inputs, probe and base random draws (common random numbers); within a
+group they differ in weight initializer, bias initializer, activation and LSUV settings, given as
+rows of a float64 ``variants`` table whose columns are :data:`VARIANT_COLUMNS`. ``prange`` runs over
+variants; each is computed by one thread from start to end, so results do not depend on the thread
+count or on which other networks share the call.
 
 Conventions (DESIGN.md): ``h^l = x^{l-1} W^l + b^l`` with ``W^l`` of shape ``(n_{l-1}, n_l)``
 (Keras layout, tensor id ``l``), ``x^l = phi(h^l)``. Backward: ``delta^l = dloss/dh^l`` for the
@@ -20,7 +21,7 @@ from numba import prange
 
 from .._config import jit, pjit
 from ..activations import phi_dphi
-from ..rng import BIAS_TENSOR, standard_normal, uniform
+from ..rng import BIAS_TENSOR, block_words, standard_normal, uniform, word_to_uniform, ziggurat
 from .sampling import CONSTANT, NORMAL, ORTHOGONAL, TRUNCATED, UNIFORM, transform
 
 METRICS = ("preact_mean", "preact_var", "preact_sq", "act_mean", "act_var", "act_sq", "frac_saturated",
@@ -30,9 +31,9 @@ METRICS = ("preact_mean", "preact_var", "preact_sq", "act_mean", "act_var", "act
  GRAD_W_NORM, DISTINCT_UNITS, NONFINITE, JAC_SQ_MEAN, JAC_SQ_VAR, JAC_MIN, JAC_MAX) = range(len(METRICS))
 N_METRICS = len(METRICS)
 
-VARIANT_COLUMNS = ("w_code", "b_code", "act_code", "act_param", "sat_level", "lsuv_tol", "lsuv_max_iter",
+VARIANT_COLUMNS = ("group", "w_code", "b_code", "act_code", "act_param", "sat_level", "lsuv_tol", "lsuv_max_iter",
                    "explicit_row")
-V_W_CODE, V_B_CODE, V_ACT, V_ACT_PARAM, V_SAT, V_LSUV_TOL, V_LSUV_ITER, V_EXPLICIT = range(len(VARIANT_COLUMNS))
+V_GROUP, V_W_CODE, V_B_CODE, V_ACT, V_ACT_PARAM, V_SAT, V_LSUV_TOL, V_LSUV_ITER, V_EXPLICIT = range(len(VARIANT_COLUMNS))
 
 #: ``w_code`` of a variant whose weights are given in the ``explicit`` table.
 EXPLICIT = -1
@@ -45,21 +46,34 @@ def layer_weights(var, par, l, off, seed, trial, base_z, base_u, base_q, explici
 
     ``par`` holds the layer's parameters (weights 0..3, biases 4..7); for UNIFORM, ``par[2]`` is the
     largest value of the dtype below ``par[1]``, which replaces draws that round up to ``par[1]``.
+    ``base_z`` / ``base_u`` / ``base_q`` are the group's base draws of all layers (``off`` is this
+    layer's offset); an empty ``base_z`` or ``base_u`` means drawing them here.
     """
     code = int(var[V_W_CODE])
+    n = out.shape[0]
     if code == EXPLICIT:
         row = int(var[V_EXPLICIT])
-        for e in range(out.shape[0]):
+        for e in range(n):
             out[e] = explicit[row, off + e]
         return out
     p0, p1, p2, p3 = par[0], par[1], par[2], par[3]
-    for e in range(out.shape[0]):
-        z = base_z[off + e] if code == NORMAL or code == TRUNCATED else 0.0
-        u = base_u[off + e] if code == UNIFORM else 0.0
-        q = base_q[off + e] if code == ORTHOGONAL else 0.0
-        out[e] = transform(code, p0, p1, p2, p3, z, u, q, seed, trial, l, e)
-        if code == UNIFORM and out[e] >= p1:
-            out[e] = p2
+    normal = code == NORMAL or code == TRUNCATED
+    fresh = (normal and base_z.shape[0] == 0) or (code == UNIFORM and base_u.shape[0] == 0)
+    for b in range((n + 3) // 4):
+        w = block_words(seed, trial, l, b, 0, 0) if fresh else (np.uint32(0), np.uint32(0), np.uint32(0), np.uint32(0))
+        for lane in range(4):
+            e = 4 * b + lane
+            if e < n:
+                if fresh:
+                    z = ziggurat(w[lane], seed, trial, l, e, 0) if normal else 0.0
+                    u = word_to_uniform(w[lane])
+                else:
+                    z = base_z[off + e] if normal else 0.0
+                    u = base_u[off + e] if code == UNIFORM else 0.0
+                q = base_q[off + e] if code == ORTHOGONAL else 0.0
+                out[e] = transform(code, p0, p1, p2, p3, z, u, q, seed, trial, l, e)
+                if code == UNIFORM and out[e] >= p1:
+                    out[e] = p2
     return out
 
 
@@ -332,28 +346,32 @@ def single_network(var, par, widths, x0, grad_seed, seed, trial, base_z, base_u,
 
 
 @pjit
-def network_statistics(variants, layer_params, widths, x0, grad_seed, seed, trial, base_z, base_u, base_q, explicit, loss,
-                       paired, backward, jacobian, workspace, out):
-    """Per-layer statistics of many networks of one shape.
+def network_statistics(variants, layer_params, widths, x0, grad_seed, seeds, trials, group_base, base_z, base_u, base_q,
+                       explicit, loss, paired, backward, jacobian, workspace, out):
+    """Per-layer statistics of many networks of one shape, in parallel.
 
     Parameters
     ----------
     variants : float64 array (n_variants, len(VARIANT_COLUMNS))
-        One row per network: weight and bias codes of :func:`fastinit.kernels.sampling.transform`
-        (weight code ``EXPLICIT`` reads ``explicit[explicit_row]``), activation code and parameter,
-        saturation level of |phi'|, LSUV tolerance (0: off) and maximum iterations, explicit row.
+        One row per network: its group, weight and bias codes of
+        :func:`fastinit.kernels.sampling.transform` (weight code ``EXPLICIT`` reads
+        ``explicit[explicit_row]``), activation code and parameter, saturation level of |phi'|,
+        LSUV tolerance (0: off) and maximum iterations, explicit row.
     layer_params : float64 array (n_variants, depth, 8)
         Per layer: the 4 weight parameters, then the 4 bias parameters, of ``transform``.
     widths : int64 array (depth + 1,)
-    x0 : float32 or float64 array (batch, widths[0])
-        The input batch; its dtype is the computation dtype.
-    grad_seed : array (batch, widths[-1]) of x0's dtype
+    x0 : float32 or float64 array (n_groups, batch, widths[0])
+        Each group's input batch; the dtype is the computation dtype.
+    grad_seed : array (n_groups, batch, widths[-1]) of x0's dtype
         The probe g (``loss=0``) or the targets (``loss=1``).
-    seed, trial : int
-        The stream of the weights and biases.
-    base_z, base_u, base_q : float64 arrays
+    seeds, trials : uint64 arrays (n_groups,)
+        Each group's stream.
+    group_base : int64 array (n_groups, 3)
+        Each group's rows of ``base_z``, ``base_u`` and ``base_q`` (-1: none; normals and uniforms
+        are then drawn per network, which is cheaper for a group of one).
+    base_z, base_u, base_q : float64 arrays (rows, sum n_{l-1} n_l)
         Base normals, uniforms and orthogonal entries of all layers, concatenated as
-        :func:`fastinit.kernels.sampling.fill_layers` lays them out (empty when no variant needs them).
+        :func:`fastinit.kernels.sampling.fill_layers` lays them out.
     explicit : x0's dtype array (n_explicit, sum n_{l-1} n_l)
     loss : int
         0 probe, 1 MSE.
@@ -364,7 +382,12 @@ def network_statistics(variants, layer_params, widths, x0, grad_seed, seed, tria
     out : float64 array (n_variants, depth, N_METRICS)
         Metrics in the order of :data:`METRICS`; NaN where not computed.
     """
+    empty = np.empty(0)
     for v in prange(variants.shape[0]):
-        single_network(variants[v], layer_params[v], widths, x0, grad_seed, seed, trial, base_z, base_u, base_q,
-                       explicit, loss, paired, backward, jacobian, workspace[numba.get_thread_id()], out[v])
+        g = int(variants[v, V_GROUP])
+        zr, ur, qr = group_base[g, 0], group_base[g, 1], group_base[g, 2]
+        single_network(variants[v], layer_params[v], widths, x0[g], grad_seed[g], seeds[g], trials[g],
+                       base_z[zr] if zr >= 0 else empty, base_u[ur] if ur >= 0 else empty,
+                       base_q[qr] if qr >= 0 else empty, explicit, loss, paired, backward, jacobian,
+                       workspace[numba.get_thread_id()], out[v])
     return out

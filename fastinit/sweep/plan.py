@@ -2,9 +2,11 @@
 
 Configurations are numbered in the order of the grid's Cartesian product (``config_id``).
 Configurations that share everything but their initializer, activation and bias initializer form
-a group: one kernel call, one set of base random draws (common random numbers). Groups are cut
-into chunks of at most ``chunk_size`` configurations; a chunk is the unit of scheduling and of
-storage. Each network is computed alone by one thread, so results do not depend on the chunking.
+a *group*: one set of base random draws (common random numbers). Groups of one shape (differing
+only in seed and trial) are packed into *chunks* of at most ``chunk_size`` configurations and
+:data:`BASE_BUDGET` bytes of stored base draws; a chunk is one parallel kernel call and the unit of
+scheduling and storage. Each network is computed alone by one thread, so results do not depend on
+the chunking, and the chunking depends on the spec alone.
 """
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ import pandas as pd
 from ..activations import get_activation
 from ..initializers import get_initializer
 from ..kernels.network import METRICS
-from ..simulate import make_shape, make_variant, memory_estimate, run_group
+from ..simulate import base_rows, make_shape, make_variant, memory_estimate, run_groups, weight_code
 from .spec import DEFAULTS, Spec
 
 VARIANT_KEYS = ("initializer", "activation", "bias_initializer")
+#: Most bytes of stored base draws per chunk (a fixed number, so chunks depend on the spec alone).
+BASE_BUDGET = 256 * 2 ** 20
 SHAPE_KEYS = ("depth", "width", "widths", "batch", "seed", "trial", "input", "input_corr", "dtype", "backward",
               "jacobian", "loss")
 
@@ -30,7 +34,7 @@ class Chunk:
     """One unit of work: configurations of one group (plain data, so it pickles for Dask)."""
 
     chunk_id: int
-    shape: dict
+    shapes: list            # simulate settings of each configuration (one shape, several seeds/trials)
     config_ids: list
     variants: list          # (initializer, activation, bias_initializer) specs
     columns: dict           # grid column name -> list of values (labels for named things)
@@ -72,58 +76,83 @@ def table_columns(spec: Spec) -> list[str]:
 
 
 def chunks(spec: Spec) -> list[Chunk]:
-    """Group the configurations by shape and cut the groups into chunks."""
+    """Group the configurations and pack the groups of each shape into chunks."""
     size = spec.value("chunk_size")
     cols = table_columns(spec)[1:]
-    groups: dict[tuple, list] = {}
+    buckets: dict[tuple, dict[tuple, list]] = {}
     for cid, cfg in configs(spec):
-        key = tuple((k, repr(cfg.get(k))) for k in SHAPE_KEYS)
-        groups.setdefault(key, []).append((cid, cfg))
-    out = []
-    for members in groups.values():
-        for start in range(0, len(members), size):
-            part = members[start:start + size]
-            cfg0 = part[0][1]
-            shape = {k: cfg0[k] for k in SHAPE_KEYS if k in cfg0}
-            if "widths" in shape:
-                shape.pop("depth", None)
-                shape.pop("width", None)
-            columns = {}
-            for c in cols:
-                vals = []
-                for _, cfg in part:
-                    if c == "depth" and "widths" in cfg:
-                        vals.append(len(cfg["widths"]) - 1)
-                    else:
-                        vals.append(label(c, cfg[c]))
-                columns[c] = vals
-            out.append(Chunk(len(out), shape, [cid for cid, _ in part],
-                             [tuple(cfg[k] for k in VARIANT_KEYS) for _, cfg in part], columns,
-                             bool(spec.value("theory"))))
+        shape_key = tuple((k, repr(cfg.get(k))) for k in SHAPE_KEYS if k not in ("seed", "trial"))
+        group_key = (cfg.get("seed"), cfg.get("trial"))
+        buckets.setdefault(shape_key, {}).setdefault(group_key, []).append((cid, cfg))
+    out: list[Chunk] = []
+    for groups in buckets.values():
+        pieces = [members[i:i + size] for members in groups.values() for i in range(0, len(members), size)]
+        shape = make_shape(**_shape_kwargs(pieces[0][0][1]))
+        n_w = sum(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
+        current: list = []
+        used = 0
+        for piece in pieces:
+            need = 8 * n_w * sum(base_rows([weight_code(cfg["initializer"], shape) for _, cfg in piece]))
+            if current and (len(current) + len(piece) > size or used + need > BASE_BUDGET):
+                out.append(_chunk(len(out), current, cols, spec))
+                current, used = [], 0
+            current += piece
+            used += need
+        out.append(_chunk(len(out), current, cols, spec))
     return out
+
+
+def _shape_kwargs(cfg: dict) -> dict:
+    shape = {k: cfg[k] for k in SHAPE_KEYS if k in cfg}
+    if "widths" in shape:
+        shape.pop("depth", None)
+        shape.pop("width", None)
+    return shape
+
+
+def _chunk(chunk_id: int, members: list, cols: list, spec: Spec) -> Chunk:
+    columns = {c: [len(cfg["widths"]) - 1 if c == "depth" and "widths" in cfg else label(c, cfg[c])
+                   for _, cfg in members] for c in cols}
+    return Chunk(chunk_id, [_shape_kwargs(cfg) for _, cfg in members], [cid for cid, _ in members],
+                 [tuple(cfg[k] for k in VARIANT_KEYS) for _, cfg in members], columns, bool(spec.value("theory")))
+
+
+def _groups(chunk: Chunk) -> list[tuple]:
+    """The chunk's groups in order of first appearance: (Shape, [Variant], [positions in chunk])."""
+    groups: dict[tuple, list] = {}
+    for i, kwargs in enumerate(chunk.shapes):
+        groups.setdefault((kwargs.get("seed"), kwargs.get("trial")), []).append(i)
+    return [(make_shape(**chunk.shapes[idx[0]]), [make_variant(*chunk.variants[i]) for i in idx], idx)
+            for idx in groups.values()]
 
 
 def chunk_memory(chunk: Chunk, threads: int | None = None) -> int:
     """Peak bytes of computing a chunk."""
-    shape = make_shape(**chunk.shape)
-    n_explicit = sum(get_initializer(v[0]).plan(shape.widths[:2]).code is None for v in chunk.variants)
-    return memory_estimate(shape, n_explicit, threads)
+    groups = _groups(chunk)
+    shape = groups[0][0]
+    codes = [[weight_code(v.initializer, shape) for v in variants] for _, variants, _ in groups]
+    return memory_estimate(shape, n_explicit=sum(c.count(-1) for c in codes),
+                           n_base_rows=sum(sum(base_rows(c)) for c in codes), n_groups=len(groups), threads=threads)
 
 
 def describe(chunk: Chunk) -> str:
     """A short description of a chunk's shape for messages."""
-    return ", ".join(f"{k}={v}" for k, v in chunk.shape.items() if k in ("depth", "width", "widths", "batch", "dtype"))
+    return ", ".join(f"{k}={v}" for k, v in chunk.shapes[0].items()
+                     if k in ("depth", "width", "widths", "batch", "dtype"))
 
 
 def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
-    """Simulate every configuration of a chunk; return its rows of the result table."""
+    """Simulate every configuration of a chunk in one kernel call; return its rows of the table."""
     if threads:
         import numba
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    shape = make_shape(**chunk.shape)
-    variants = [make_variant(*v) for v in chunk.variants]
-    metrics = run_group(shape, variants)              # (n, depth, M)
-    n, depth = len(variants), shape.depth
+    groups = _groups(chunk)
+    results = run_groups([(shape, variants) for shape, variants, _ in groups])
+    depth = groups[0][0].depth
+    metrics = np.empty((chunk.size, depth, len(METRICS)))
+    for (_, _, idx), res in zip(groups, results):
+        metrics[idx] = res
+    n = chunk.size
     data = {"config_id": np.repeat(np.asarray(chunk.config_ids, dtype=np.int64), depth)}
     for c, vals in chunk.columns.items():
         data[c] = np.repeat(np.asarray(vals, dtype=object if isinstance(vals[0], str) else None), depth)
@@ -135,12 +164,13 @@ def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
     df = pd.DataFrame(data)
     if chunk.theory:
         from ..theory import predict
-        preds = []
-        for v in variants:
-            p = predict(v.initializer, v.activation, widths=shape.widths, bias_initializer=v.bias_initializer,
-                        input=shape.input, input_corr=shape.input_corr)
-            preds.append(p.drop(columns="layer").to_numpy())
-        pred = np.concatenate(preds)
+        pred = np.empty((n, depth, 3))
+        for shape, variants, idx in groups:
+            for i, v in zip(idx, variants):
+                p = predict(v.initializer, v.activation, widths=shape.widths, bias_initializer=v.bias_initializer,
+                            input=shape.input, input_corr=shape.input_corr, loss=shape.loss)
+                pred[i] = p.drop(columns="layer").to_numpy()
+        pred = pred.reshape(n * depth, 3)
         for j, c in enumerate(p.columns.drop("layer")):
             df[f"{c}_theory"] = pred[:, j]
     return df
