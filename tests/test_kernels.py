@@ -52,6 +52,16 @@ def test_network_matches_naive_float64(init, act, opts):
         assert df["pair_corr"].isna().all()
 
 
+@pytest.mark.parametrize("batch", [2, 3, 40])
+def test_gradient_norm_paths_agree_with_naive(batch):
+    """Small batches take the Gram-matrix path for |dloss/dW|_F, large ones the GEMM path."""
+    widths = [24, 32, 20]
+    df = fi.simulate("glorot_normal", "tanh", widths=widths, batch=batch, dtype="float64")
+    ws, bs, x0, g = _reference("glorot_normal", "tanh", widths, batch)
+    grads = naive.weight_gradients(ws, bs, x0, "tanh", 0.0, g)
+    np.testing.assert_allclose(df["grad_w_norm"], [np.linalg.norm(gr) for gr in grads], rtol=1e-10)
+
+
 def test_naive_gradients_agree_with_finite_differences():
     widths, a = [5, 6, 4], "tanh"
     ws, bs, x0, g = _reference("glorot_normal", a, widths, 4, bias={"name": "random_normal", "stddev": 0.3})

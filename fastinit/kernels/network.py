@@ -226,7 +226,8 @@ def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats):
 @jit
 def workspace_length(widths, rows):
     """Length of one thread's workspace for networks of these widths and batch rows: pre- and
-    post-activations and derivatives of every layer, every layer's weights, and two gradients."""
+    post-activations and derivatives of every layer, every layer's weights, two gradients and two
+    batch Gram matrices."""
     total = 0
     n_w = 0
     w_max = 0
@@ -234,7 +235,7 @@ def workspace_length(widths, rows):
         total += widths[l]
         n_w += widths[l - 1] * widths[l]
         w_max = max(w_max, widths[l - 1] * widths[l])
-    return 3 * rows * total + n_w + rows * widths.max() + w_max
+    return 3 * rows * total + n_w + rows * widths.max() + w_max + 2 * rows * rows
 
 
 @jit
@@ -262,7 +263,10 @@ def single_network(var, par, widths, x0, grad_seed, seed, trial, base_z, base_u,
     dbuf = ws[2 * n_act:3 * n_act]
     wall = ws[3 * n_act:3 * n_act + n_w]
     g = ws[3 * n_act + n_w:3 * n_act + n_w + rows * widths.max()]
-    gw = ws[3 * n_act + n_w + rows * widths.max():3 * n_act + n_w + rows * widths.max() + wmax]
+    top = 3 * n_act + n_w + rows * widths.max()
+    gw = ws[top:top + wmax]
+    gram_x = ws[top + wmax:top + wmax + rows * rows].reshape((rows, rows))
+    gram_d = ws[top + wmax + rows * rows:top + wmax + 2 * rows * rows].reshape((rows, rows))
     bias = np.empty(widths.max(), np.float64)
     stats[:, :] = np.nan
     jac = np.eye(widths[0])
@@ -328,12 +332,20 @@ def single_network(var, par, widths, x0, grad_seed, seed, trial, base_z, base_u,
                 ss += delta[i, j] * delta[i, j]
         stats[l - 1, DELTA_SQ] = ss / (rows * n_out)
         x_in = x0 if l == 1 else xbuf[aoff - rows * n_in:aoff].reshape((rows, n_in))
-        grad = gw[:n_in * n_out].reshape((n_in, n_out))
-        np.dot(x_in.T, delta, grad)
         gg = 0.0
-        for e in range(n_in * n_out):
-            gg += gw[e] * gw[e]
-        stats[l - 1, GRAD_W_NORM] = math.sqrt(gg)
+        if rows * (n_in + n_out) < n_in * n_out:
+            # |X^T D|_F^2 = sum (X X^T) * (D D^T): 2 rows^2 (n_in + n_out) flops instead of 2 rows n_in n_out
+            np.dot(x_in, x_in.T, gram_x)
+            np.dot(delta, delta.T, gram_d)
+            for i in range(rows):
+                for j in range(rows):
+                    gg += np.float64(gram_x[i, j]) * np.float64(gram_d[i, j])
+        else:
+            grad = gw[:n_in * n_out].reshape((n_in, n_out))
+            np.dot(x_in.T, delta, grad)
+            for e in range(n_in * n_out):
+                gg += gw[e] * gw[e]
+        stats[l - 1, GRAD_W_NORM] = math.sqrt(clamp_nonnegative(gg))
         if l > 1:
             w = wall[woff:woff + n_in * n_out].reshape((n_in, n_out))
             gp = g[:rows * n_in].reshape((rows, n_in))
