@@ -147,40 +147,38 @@ def inputs(shape: Shape) -> tuple[np.ndarray, np.ndarray]:
     return x0, g.reshape(b, nl).astype(dt)
 
 
-def _variant_rows(shape: Shape, variants: list[Variant], group: int, explicit_rows: list) -> tuple:
-    """Variants-table rows and layer parameters of one group; structured weights go to ``explicit_rows``."""
+def _variant_row(shape: Shape, var: Variant, explicit_rows: list) -> tuple[np.ndarray, np.ndarray]:
+    """A variants-table row and (depth, 8) layer parameters; structured weights go to ``explicit_rows``."""
     dt = np.dtype(shape.dtype)
     layer_shapes = [(shape.widths[l - 1], shape.widths[l]) for l in range(1, shape.depth + 1)]
-    table = np.zeros((len(variants), len(kn.VARIANT_COLUMNS)))
-    params = np.zeros((len(variants), shape.depth, 8))
+    row = np.zeros(len(kn.VARIANT_COLUMNS))
+    params = np.zeros((shape.depth, 8))
     distinct, layer_kind = np.unique(np.array(layer_shapes), axis=0, return_inverse=True)
     distinct_n, bias_kind = np.unique(np.array(shape.widths[1:]), return_inverse=True)
     layer_kind, bias_kind = layer_kind.ravel(), bias_kind.ravel()
-    for v, var in enumerate(variants):
-        init = get_initializer(var.initializer.params["base"]) if var.initializer.is_data_dependent else var.initializer
-        plans = [init.plan(tuple(s)) for s in distinct]
-        code = plans[0].code
-        if code is None:
-            table[v, kn.V_EXPLICIT] = len(explicit_rows)
-            explicit_rows.append(np.concatenate([sample(plans[k], s, dt, shape.seed, shape.trial, l + 1).ravel()
-                                                 for l, (k, s) in enumerate(zip(layer_kind, layer_shapes))]))
-            code = kn.EXPLICIT
-        else:
-            for p in plans:
-                _ = p.kind == "truncated" and sample(p, (1,), dt, 0, 0, 0)  # validates the interval
-            params[v, :, :4] = np.array([p.kernel_params(dt) for p in plans])[layer_kind]
-        bplans = [var.bias_initializer.plan((int(n),)) for n in distinct_n]
-        params[v, :, 4:] = np.array([p.kernel_params(dt) for p in bplans])[bias_kind]
-        table[v, kn.V_GROUP] = group
-        table[v, kn.V_W_CODE] = code
-        table[v, kn.V_B_CODE] = bplans[0].code
-        table[v, kn.V_ACT] = var.activation.code
-        table[v, kn.V_ACT_PARAM] = var.activation.param
-        table[v, kn.V_SAT] = var.activation.saturation_level
-        if var.initializer.is_data_dependent:
-            table[v, kn.V_LSUV_TOL] = var.initializer.params["tol"]
-            table[v, kn.V_LSUV_ITER] = var.initializer.params["max_iter"]
-    return table, params
+    init = get_initializer(var.initializer.params["base"]) if var.initializer.is_data_dependent else var.initializer
+    plans = [init.plan(tuple(s)) for s in distinct]
+    code = plans[0].code
+    if code is None:
+        row[kn.V_EXPLICIT] = len(explicit_rows)
+        explicit_rows.append(np.concatenate([sample(plans[k], s, dt, shape.seed, shape.trial, l + 1).ravel()
+                                             for l, (k, s) in enumerate(zip(layer_kind, layer_shapes))]))
+        code = kn.EXPLICIT
+    else:
+        for p in plans:
+            _ = p.kind == "truncated" and sample(p, (1,), dt, 0, 0, 0)  # validates the interval
+        params[:, :4] = np.array([p.kernel_params(dt) for p in plans])[layer_kind]
+    bplans = [var.bias_initializer.plan((int(n),)) for n in distinct_n]
+    params[:, 4:] = np.array([p.kernel_params(dt) for p in bplans])[bias_kind]
+    row[kn.V_W_CODE] = code
+    row[kn.V_B_CODE] = bplans[0].code
+    row[kn.V_ACT] = var.activation.code
+    row[kn.V_ACT_PARAM] = var.activation.param
+    row[kn.V_SAT] = var.activation.saturation_level
+    if var.initializer.is_data_dependent:
+        row[kn.V_LSUV_TOL] = var.initializer.params["tol"]
+        row[kn.V_LSUV_ITER] = var.initializer.params["max_iter"]
+    return row, params
 
 
 def base_rows(codes) -> tuple[bool, bool, bool]:
@@ -219,8 +217,16 @@ def plan_call(groups: list[tuple[Shape, list[Variant]]]) -> dict:
     tables, params = [], []
     group_base = np.full((len(groups), 3), -1, dtype=np.int64)
     n_rows = [0, 0, 0]
+    rows: dict = {}   # rows do not depend on the seed, except structured (explicit) weights
     for g, (shape, variants) in enumerate(groups):
-        t, p = _variant_rows(shape, variants, g, explicit_rows)
+        t = np.empty((len(variants), len(kn.VARIANT_COLUMNS)))
+        p = np.empty((len(variants), shape.depth, 8))
+        for v, var in enumerate(variants):
+            key = (var.initializer.label, var.activation.label, var.bias_initializer.label)
+            if key not in rows or rows[key][0][kn.V_W_CODE] == kn.EXPLICIT:
+                rows[key] = _variant_row(shape, var, explicit_rows)
+            t[v], p[v] = rows[key]
+        t[:, kn.V_GROUP] = g
         tables.append(t)
         params.append(p)
         for k, needed in enumerate(base_rows(t[:, kn.V_W_CODE])):

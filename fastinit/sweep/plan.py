@@ -79,11 +79,13 @@ def chunks(spec: Spec) -> list[Chunk]:
     """Group the configurations and pack the groups of each shape into chunks."""
     size = spec.value("chunk_size")
     cols = table_columns(spec)[1:]
+    varying = [k for k in SHAPE_KEYS if k in spec.grid and k not in ("seed", "trial")]
     buckets: dict[tuple, dict[tuple, list]] = {}
     for cid, cfg in configs(spec):
-        shape_key = tuple((k, repr(cfg.get(k))) for k in SHAPE_KEYS if k not in ("seed", "trial"))
+        shape_key = tuple(repr(cfg[k]) for k in varying)
         group_key = (cfg.get("seed"), cfg.get("trial"))
         buckets.setdefault(shape_key, {}).setdefault(group_key, []).append((cid, cfg))
+    memo: dict = {}   # grid values repeat as the same objects: resolve each once
     out: list[Chunk] = []
     for groups in buckets.values():
         pieces = [members[i:i + size] for members in groups.values() for i in range(0, len(members), size)]
@@ -92,14 +94,23 @@ def chunks(spec: Spec) -> list[Chunk]:
         current: list = []
         used = 0
         for piece in pieces:
-            need = 8 * n_w * sum(base_rows([weight_code(cfg["initializer"], shape) for _, cfg in piece]))
+            codes = [_once(memo, ("code", id(cfg["initializer"])), weight_code, cfg["initializer"], shape)
+                     for _, cfg in piece]
+            need = 8 * n_w * sum(base_rows(codes))
             if current and (len(current) + len(piece) > size or used + need > BASE_BUDGET):
-                out.append(_chunk(len(out), current, cols, spec))
+                out.append(_chunk(len(out), current, cols, spec, memo))
                 current, used = [], 0
             current += piece
             used += need
-        out.append(_chunk(len(out), current, cols, spec))
+        out.append(_chunk(len(out), current, cols, spec, memo))
     return out
+
+
+def _once(memo: dict, key, fn, *args):
+    """``fn(*args)`` computed once per ``key`` (keys hold ``id``s of objects alive during the call)."""
+    if key not in memo:
+        memo[key] = fn(*args)
+    return memo[key]
 
 
 def _shape_kwargs(cfg: dict) -> dict:
@@ -110,9 +121,9 @@ def _shape_kwargs(cfg: dict) -> dict:
     return shape
 
 
-def _chunk(chunk_id: int, members: list, cols: list, spec: Spec) -> Chunk:
-    columns = {c: [len(cfg["widths"]) - 1 if c == "depth" and "widths" in cfg else label(c, cfg[c])
-                   for _, cfg in members] for c in cols}
+def _chunk(chunk_id: int, members: list, cols: list, spec: Spec, memo: dict) -> Chunk:
+    columns = {c: [len(cfg["widths"]) - 1 if c == "depth" and "widths" in cfg
+                   else _once(memo, ("label", c, id(cfg[c])), label, c, cfg[c]) for _, cfg in members] for c in cols}
     return Chunk(chunk_id, [_shape_kwargs(cfg) for _, cfg in members], [cid for cid, _ in members],
                  [tuple(cfg[k] for k in VARIANT_KEYS) for _, cfg in members], columns, bool(spec.value("theory")))
 
@@ -122,8 +133,9 @@ def _groups(chunk: Chunk) -> list[tuple]:
     groups: dict[tuple, list] = {}
     for i, kwargs in enumerate(chunk.shapes):
         groups.setdefault((kwargs.get("seed"), kwargs.get("trial")), []).append(i)
-    return [(make_shape(**chunk.shapes[idx[0]]), [make_variant(*chunk.variants[i]) for i in idx], idx)
-            for idx in groups.values()]
+    memo: dict = {}
+    variants = [_once(memo, tuple(map(id, v)), make_variant, *v) for v in chunk.variants]
+    return [(make_shape(**chunk.shapes[idx[0]]), [variants[i] for i in idx], idx) for idx in groups.values()]
 
 
 def chunk_memory(chunk: Chunk, threads: int | None = None) -> int:
