@@ -193,6 +193,30 @@ def run_workload(name: str, spec: dict, peers: dict, peer_limit: int) -> dict:
     return row
 
 
+def kernel_row(width: int = 256, batch: int = 128, depth: int = 16) -> dict:
+    """The forward+backward statistics kernel against np.matmul at the same shapes: one network
+    per core (BLAS on one thread) against NumPy's matmul on all cores, and one network on one
+    core against matmul on one core."""
+    import numba
+    from threadpoolctl import threadpool_limits
+    from fastinit.simulate import make_shape, make_variant, run_group, run_groups
+    threads = numba.get_num_threads()
+    groups = [(make_shape(depth, width, batch=batch, seed=s), [make_variant("he_normal", "tanh")])
+              for s in range(threads)]
+    run_groups(groups)
+    flops = 6.0 * batch * width * width * depth
+    t_all = min(_time(lambda: run_groups(groups)) for _ in range(3))
+    t_one = min(_time(lambda: run_group(*groups[0])) for _ in range(3))
+    with threadpool_limits(1, user_api="blas"):
+        mm_one = matmul_gflops(batch, width)
+    mm_all = matmul_gflops(batch, width)
+    return {"shape": f"width {width}, batch {batch}, depth {depth}, tanh, float32",
+            "kernel_gflops_all_cores": threads * flops / t_all / 1e9, "matmul_gflops_all_cores": mm_all,
+            "fraction_all_cores": threads * flops / t_all / 1e9 / mm_all,
+            "kernel_gflops_one_core": flops / t_one / 1e9, "matmul_gflops_one_core": mm_one,
+            "fraction_one_core": flops / t_one / 1e9 / mm_one}
+
+
 def sampling_row() -> dict:
     """Filling 4096 x 4096 float32 standard normals: fastinit on 1 and all threads vs NumPy."""
     import numba
@@ -266,7 +290,8 @@ def main(argv=None) -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numba threads "
           f"{__import__('numba').config.NUMBA_NUM_THREADS}, python {platform.python_version()}")
     rows = [run_workload(name, spec, peers, limit) for name, spec in workloads(args.quick).items()]
-    results = {"workloads": rows, "sampling": sampling_row(), "scaling": [] if args.quick else scaling_rows()}
+    results = {"workloads": rows, "kernel": kernel_row(), "sampling": sampling_row(),
+               "scaling": [] if args.quick else scaling_rows()}
     if args.cold:
         results["cold_start"] = cold_start_row()
     _print(results)
@@ -283,6 +308,8 @@ def _print(results: dict) -> None:
     cols = [c for c in df.columns if not c.endswith("_measured_on")]
     print("\nworkloads (configs/s; fraction_of_matmul = time the same flops take in np.matmul / fastinit time)")
     print(df[cols].T.to_string(float_format=lambda v: f"{v:.4g}"))
+    print("\nforward+backward statistics kernel vs np.matmul (6 batch width^2 flops per layer)")
+    print(pd.Series(results["kernel"]).to_string(float_format=lambda v: f"{v:.4g}"))
     print("\nsampling 4096x4096 float32 normals (seconds; speedup over numpy default_rng)")
     print(pd.Series(results["sampling"]).to_string(float_format=lambda v: f"{v:.4g}"))
     if results.get("scaling"):

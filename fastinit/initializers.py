@@ -15,6 +15,7 @@ initializers of the same family draw the same base numbers (common random number
 """
 from __future__ import annotations
 
+import collections
 import difflib
 import functools
 import json
@@ -500,17 +501,25 @@ def _place(nd, i_ax, o_ax, i, o, centre):
     return tuple(idx)
 
 
+#: Bytes of orthogonal matrices kept between calls (a layer's matrix does not depend on depth, so
+#: sweeps over depth and initializer reuse them).
+ORTHOGONAL_CACHE_BYTES = 256 * 2 ** 20
+_ORTHOGONAL_CACHE: "collections.OrderedDict[tuple, np.ndarray]" = collections.OrderedDict()
+
+
 def orthogonal_matrices(shapes: np.ndarray, seed: int, trial: int, tensor_ids: np.ndarray) -> list[np.ndarray]:
     """Haar-random (semi-)orthogonal float64 matrices, one per ``(rows, cols)`` row of ``shapes``.
 
     The Gaussian matrix of tensor ``t`` is its stream's first ``rows * cols`` normals read as a
     C-ordered ``(max, min)`` matrix; Q of its reduced QR is multiplied by sign(diag R) and
-    transposed when rows < cols. Matrices of equal shape go through one batched LAPACK call.
+    transposed when rows < cols. Matrices of equal shape go through one batched LAPACK call;
+    recent results are cached (read-only arrays).
     """
-    out: list[np.ndarray | None] = [None] * len(shapes)
     shapes = np.asarray(shapes, dtype=np.int64)
-    for key in {tuple(s) for s in shapes}:
-        idx = [i for i, s in enumerate(shapes) if tuple(s) == key]
+    keys = [(int(seed), int(trial), int(t), int(r), int(c)) for (r, c), t in zip(shapes, tensor_ids)]
+    missing = [i for i, k in enumerate(keys) if k not in _ORTHOGONAL_CACHE]
+    for key in {tuple(shapes[i]) for i in missing}:
+        idx = [i for i in missing if tuple(shapes[i]) == key]
         rows, cols = key
         big, small = max(rows, cols), min(rows, cols)
         g = np.empty((len(idx), big * small))
@@ -523,7 +532,15 @@ def orthogonal_matrices(shapes: np.ndarray, seed: int, trial: int, tensor_ids: n
         if rows < cols:
             q = np.swapaxes(q, 1, 2)
         for j, i in enumerate(idx):
-            out[i] = np.ascontiguousarray(q[j])
+            m = np.ascontiguousarray(q[j])
+            m.flags.writeable = False
+            _ORTHOGONAL_CACHE[keys[i]] = m
+    out = [_ORTHOGONAL_CACHE[k] for k in keys]
+    for k in keys:
+        _ORTHOGONAL_CACHE.move_to_end(k)
+    total = sum(m.nbytes for m in _ORTHOGONAL_CACHE.values())
+    while total > ORTHOGONAL_CACHE_BYTES and len(_ORTHOGONAL_CACHE) > len(keys):
+        total -= _ORTHOGONAL_CACHE.popitem(last=False)[1].nbytes
     return out
 
 

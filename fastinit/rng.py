@@ -120,6 +120,40 @@ def block_words(seed, trial, tensor, block, draw, sub):
 
 
 @jit
+def philox_words(seed, trial, tensor, first_block, draw, sub, out):
+    """The words of blocks ``first_block, first_block + 1, ...`` into ``out`` (uint32, a multiple
+    of 4 long): a branch-free loop the compiler vectorises."""
+    s = np.uint64(seed)
+    k0, k1 = s & _MASK, s >> _S32
+    c1 = (np.uint64(draw) << _S8) | np.uint64(sub)
+    c2 = np.uint64(tensor) & _MASK
+    c3 = np.uint64(trial) & _MASK
+    for i in range(out.shape[0] // 4):
+        x0 = np.uint64(first_block + i) & _MASK
+        x1 = c1
+        x2 = c2
+        x3 = c3
+        y0 = k0
+        y1 = k1
+        for r in range(10):
+            p0 = _M0 * x0
+            p1 = _M1 * x2
+            n0 = (p1 >> _S32) ^ x1 ^ y0
+            n2 = (p0 >> _S32) ^ x3 ^ y1
+            x1 = p1 & _MASK
+            x3 = p0 & _MASK
+            x0 = n0
+            x2 = n2
+            y0 = (y0 + _W0) & _MASK
+            y1 = (y1 + _W1) & _MASK
+        out[4 * i] = np.uint32(x0)
+        out[4 * i + 1] = np.uint32(x1)
+        out[4 * i + 2] = np.uint32(x2)
+        out[4 * i + 3] = np.uint32(x3)
+    return out
+
+
+@jit
 def element_word(seed, trial, tensor, element, draw, sub):
     """The 32-bit word of one element."""
     return block_words(seed, trial, tensor, element >> 2, draw, sub)[element & 3]
@@ -133,7 +167,22 @@ def word_to_uniform(w):
 
 @jit
 def ziggurat(w, seed, trial, tensor, element, draw):
-    """Standard normal from the element's first word ``w``; rejections read words sub = 1, 2, ..."""
+    """Standard normal from the element's first word ``w``; rejections read words sub = 1, 2, ...
+
+    The accepting path (about 99 % of draws) is a table look-up, small enough to inline into
+    sampling loops; the wedge and tail tests live in :func:`ziggurat_rejected`.
+    """
+    idx = np.int64(w & np.uint32(0xFF))
+    rabs = w >> np.uint32(9)
+    if rabs < _ZK[idx]:
+        x = np.float64(rabs) * _ZW[idx]
+        return -x if (w >> np.uint32(8)) & np.uint32(1) else x
+    return ziggurat_rejected(w, seed, trial, tensor, element, draw)
+
+
+@jit
+def ziggurat_rejected(w, seed, trial, tensor, element, draw):
+    """The ziggurat from a word whose first test failed (wedge, tail, and redraws)."""
     sub = 0
     while sub < 255:
         idx = np.int64(w & np.uint32(0xFF))
@@ -160,6 +209,32 @@ def ziggurat(w, seed, trial, tensor, element, draw):
         sub += 1
         w = element_word(seed, trial, tensor, element, draw, sub)
     return np.nan
+
+
+@jit
+def draws_into(out, first, kind, seed, trial, tensor, words):
+    """Elements ``first, first + 1, ...`` (``first`` a multiple of 4) of a tensor's standard normals
+    (``kind`` 0) or uniforms in (0, 1) (``kind`` 1) into ``out``, serially, in vectorisable passes:
+    Philox words, the ziggurat's table look-up, then the rare rejections. ``words`` is uint32
+    scratch of a multiple of 4 elements; the values equal :func:`standard_normal` / :func:`uniform`."""
+    n = out.shape[0]
+    chunk = words.shape[0]
+    for start in range(0, n, chunk):
+        m = min(chunk, n - start)
+        philox_words(seed, trial, tensor, (first + start) >> 2, 0, 0, words[:(m + 3) // 4 * 4])
+        if kind == 1:
+            for i in range(m):
+                out[start + i] = word_to_uniform(words[i])
+            continue
+        for i in range(m):
+            w = words[i]
+            x = np.float64(w >> np.uint32(9)) * _ZW[np.int64(w & np.uint32(0xFF))]
+            out[start + i] = -x if (w >> np.uint32(8)) & np.uint32(1) else x
+        for i in range(m):
+            w = words[i]
+            if (w >> np.uint32(9)) >= _ZK[np.int64(w & np.uint32(0xFF))]:
+                out[start + i] = ziggurat_rejected(w, seed, trial, tensor, first + start + i, 0)
+    return out
 
 
 @jit

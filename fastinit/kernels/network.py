@@ -21,8 +21,8 @@ from numba import prange
 
 from .._config import jit, pjit
 from ..activations import phi_dphi
-from ..rng import BIAS_TENSOR, block_words, standard_normal, uniform, word_to_uniform, ziggurat
-from .sampling import CONSTANT, NORMAL, ORTHOGONAL, TRUNCATED, UNIFORM, transform
+from ..rng import BIAS_TENSOR, standard_normal, truncated_normal, uniform
+from .sampling import CONSTANT, NORMAL, TRUNCATED, UNIFORM, elementwise_into, transform
 
 METRICS = ("preact_mean", "preact_var", "preact_sq", "act_mean", "act_var", "act_sq", "frac_saturated",
            "frac_zero", "pair_corr", "delta_sq", "grad_w_norm", "distinct_units", "nonfinite",
@@ -57,23 +57,27 @@ def layer_weights(var, par, l, off, seed, trial, base_z, base_u, base_q, explici
             out[e] = explicit[row, off + e]
         return out
     p0, p1, p2, p3 = par[0], par[1], par[2], par[3]
-    normal = code == NORMAL or code == TRUNCATED
-    fresh = (normal and base_z.shape[0] == 0) or (code == UNIFORM and base_u.shape[0] == 0)
-    for b in range((n + 3) // 4):
-        w = block_words(seed, trial, l, b, 0, 0) if fresh else (np.uint32(0), np.uint32(0), np.uint32(0), np.uint32(0))
-        for lane in range(4):
-            e = 4 * b + lane
-            if e < n:
-                if fresh:
-                    z = ziggurat(w[lane], seed, trial, l, e, 0) if normal else 0.0
-                    u = word_to_uniform(w[lane])
-                else:
-                    z = base_z[off + e] if normal else 0.0
-                    u = base_u[off + e] if code == UNIFORM else 0.0
-                q = base_q[off + e] if code == ORTHOGONAL else 0.0
-                out[e] = transform(code, p0, p1, p2, p3, z, u, q, seed, trial, l, e)
-                if code == UNIFORM and out[e] >= p1:
-                    out[e] = p2
+    if code == CONSTANT:
+        out[:] = p0
+    elif (code == NORMAL or code == TRUNCATED) and base_z.shape[0] == 0 or code == UNIFORM and base_u.shape[0] == 0:
+        elementwise_into(out, 0, code, p0, p1, p2, p3, seed, trial, l)   # no stored base draws: draw here
+    elif code == NORMAL:
+        for e in range(n):
+            out[e] = p0 + p1 * base_z[off + e]
+    elif code == TRUNCATED:
+        for e in range(n):
+            out[e] = p0 + p1 * base_z[off + e]
+        for e in range(n):
+            if base_z[off + e] < p2 or base_z[off + e] > p3:
+                out[e] = p0 + p1 * truncated_normal(seed, trial, l, e, p2, p3)
+    elif code == UNIFORM:
+        for e in range(n):
+            out[e] = p0 + (p1 - p0) * base_u[off + e]
+            if out[e] >= p1:
+                out[e] = p2
+    else:
+        for e in range(n):
+            out[e] = p0 * base_q[off + e]
     return out
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from numba import prange
 
 from .._config import jit, pjit
-from ..rng import MASK_DRAW, block_words, truncated_normal, uniform, word_to_uniform, ziggurat
+from ..rng import MASK_DRAW, draws_into, truncated_normal, uniform
 
 # Elementwise sampling codes shared by all kernels.
 CONSTANT, UNIFORM, NORMAL, TRUNCATED, ORTHOGONAL = 0, 1, 2, 3, 4
@@ -50,23 +50,54 @@ def fill_uniform(out, seed, trial, tensor):
     return fill_elementwise(out, UNIFORM, 0.0, 1.0, 1.0 - 2.0 ** -24, 0.0, seed, trial, tensor)
 
 
+#: Elements drawn per pass of :func:`elementwise_into` (a multiple of 4).
+CHUNK = 1024
+
+
+@jit
+def elementwise_into(out, first, code, p0, p1, p2, p3, seed, trial, tensor):
+    """Serially, ``out[i]`` = element ``first + i`` (``first`` a multiple of 4) of a tensor drawn
+    with an elementwise code of :func:`transform` (not ORTHOGONAL); see :func:`fill_elementwise`.
+    Base draws come from :func:`fastinit.rng.draws_into`, CHUNK at a time."""
+    n = out.shape[0]
+    base = np.empty(CHUNK)
+    words = np.empty(CHUNK, np.uint32)
+    kind = 1 if code == UNIFORM else 0
+    for start in range(0, n, CHUNK):
+        m = min(CHUNK, n - start)
+        if code != CONSTANT:
+            draws_into(base[:m], first + start, kind, seed, trial, tensor, words)
+        if code == NORMAL:
+            for i in range(m):
+                out[start + i] = p0 + p1 * base[i]
+        elif code == TRUNCATED:
+            for i in range(m):
+                out[start + i] = p0 + p1 * base[i]
+            for i in range(m):     # the rare redraws, in their own pass so the first one vectorises
+                if base[i] < p2 or base[i] > p3:
+                    out[start + i] = p0 + p1 * truncated_normal(seed, trial, tensor, first + start + i, p2, p3)
+        elif code == UNIFORM:
+            for i in range(m):
+                out[start + i] = p0 + (p1 - p0) * base[i]
+                if out[start + i] >= p1:
+                    out[start + i] = p2
+        else:
+            for i in range(m):
+                out[start + i] = p0
+    return out
+
+
 @pjit
 def fill_elementwise(out, code, p0, p1, p2, p3, seed, trial, tensor):
-    """Fill ``out`` with an elementwise code of :func:`transform` (not ORTHOGONAL).
+    """Fill ``out`` with an elementwise code of :func:`transform` (not ORTHOGONAL), in parallel.
 
     For UNIFORM, ``p2`` is the largest value of ``out.dtype`` below ``p1``: a draw that rounds up
     to ``p1`` becomes ``p2``, so uniform samples lie in [p0, p1) in every dtype.
     """
     n = out.shape[0]
-    for b in prange((n + 3) // 4):
-        w = block_words(seed, trial, tensor, b, 0, 0)
-        for lane in range(4):
-            e = 4 * b + lane
-            if e < n:
-                z = ziggurat(w[lane], seed, trial, tensor, e, 0) if code == NORMAL or code == TRUNCATED else 0.0
-                out[e] = transform(code, p0, p1, p2, p3, z, word_to_uniform(w[lane]), 0.0, seed, trial, tensor, e)
-                if code == UNIFORM and out[e] >= p1:
-                    out[e] = p2
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        elementwise_into(out[c * CHUNK:min(n, (c + 1) * CHUNK)], c * CHUNK, code, p0, p1, p2, p3, seed, trial,
+                         tensor)
     return out
 
 
