@@ -238,15 +238,6 @@ def draws_into(out, first, kind, seed, trial, tensor, words):
 
 
 @jit
-def block_normals(seed, trial, tensor, block, draw):
-    """The four standard normals of one block."""
-    w0, w1, w2, w3 = block_words(seed, trial, tensor, block, draw, 0)
-    e = 4 * np.int64(block)
-    return (ziggurat(w0, seed, trial, tensor, e, draw), ziggurat(w1, seed, trial, tensor, e + 1, draw),
-            ziggurat(w2, seed, trial, tensor, e + 2, draw), ziggurat(w3, seed, trial, tensor, e + 3, draw))
-
-
-@jit
 def uniform(seed, trial, tensor, element, draw):
     """Uniform float64 in (0, 1) for one element."""
     return word_to_uniform(element_word(seed, trial, tensor, element, draw, 0))
