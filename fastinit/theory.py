@@ -245,7 +245,6 @@ def predict(initializer, activation, depth: int | None = None, width: int | None
     c = np.full(L, np.nan)
     sw = np.array([weight_variance(init, widths[l], widths[l + 1]) for l in range(L)])
     sb = np.array([second_moment(bias.plan((n,)), (n,)) for n in widths[1:]])
-    q_prev, c_prev = q0, input_corr
     for l in range(L):
         if l == 0:
             q[0] = sw[0] * q0 + sb[0]
@@ -256,7 +255,7 @@ def predict(initializer, activation, depth: int | None = None, width: int | None
             if input_corr is not None:
                 c[l] = cmap(act, sw[l], sb[l], q[l - 1], c[l - 1])
         if init.is_data_dependent:
-            q[l] = 1.0 + sb[l] * 0
+            q[l] = 1.0    # LSUV rescales every layer to unit pre-activation variance
     dphi2 = expect(act, q, 1, 1)
     delta = np.empty(L)
     top = dphi2[-1] if loss == "probe" else expect(act, q[-1], 0, 0, 1, 1) + dphi2[-1]

@@ -9,3 +9,8 @@ from .network import (EXPLICIT, LOSS_MSE, LOSS_PROBE, METRICS, N_METRICS, VARIAN
                       network_statistics, single_network, workspace_length)
 from .sampling import (CONSTANT, NORMAL, ORTHOGONAL, TRUNCATED, UNIFORM, elementwise_into, fill_elementwise, fill_layers,
                        fill_normal, fill_uniform, sparse_mask, transform)
+
+__all__ = ["CONSTANT", "EXPLICIT", "LOSS_MSE", "LOSS_PROBE", "METRICS", "N_METRICS", "NORMAL", "ORTHOGONAL",
+           "TRUNCATED", "UNIFORM", "VARIANT_COLUMNS", "distinct_columns", "elementwise_into", "fill_elementwise",
+           "fill_layers", "fill_normal", "fill_uniform", "network_statistics", "single_network", "sparse_mask",
+           "transform", "workspace_length"]
