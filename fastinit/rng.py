@@ -75,7 +75,7 @@ _ZR = 3.6541528853610088
 _ZINV_R = 1.0 / _ZR
 
 
-@jit
+@jit(inline="always")
 def philox4x32_10(c0, c1, c2, c3, k0, k1):
     """Philox4x32 with 10 rounds (Salmon et al. 2011, Random123).
 
@@ -96,10 +96,7 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
     x3 = np.uint64(c3) & _MASK
     y0 = np.uint64(k0) & _MASK
     y1 = np.uint64(k1) & _MASK
-    for r in range(10):
-        if r > 0:
-            y0 = (y0 + _W0) & _MASK
-            y1 = (y1 + _W1) & _MASK
+    for _ in range(10):      # the key bump after the last round is unused: no branch in the loop
         p0 = _M0 * x0
         p1 = _M1 * x2
         n0 = (p1 >> _S32) ^ x1 ^ y0
@@ -108,6 +105,8 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
         x3 = p0 & _MASK
         x0 = n0
         x2 = n2
+        y0 = (y0 + _W0) & _MASK
+        y1 = (y1 + _W1) & _MASK
     return np.uint32(x0), np.uint32(x1), np.uint32(x2), np.uint32(x3)
 
 
@@ -124,32 +123,13 @@ def philox_words(seed, trial, tensor, first_block, draw, sub, out):
     """The words of blocks ``first_block, first_block + 1, ...`` into ``out`` (uint32, a multiple
     of 4 long): a branch-free loop the compiler vectorises."""
     s = np.uint64(seed)
-    k0, k1 = s & _MASK, s >> _S32
     c1 = (np.uint64(draw) << _S8) | np.uint64(sub)
-    c2 = np.uint64(tensor) & _MASK
-    c3 = np.uint64(trial) & _MASK
     for i in range(out.shape[0] // 4):
-        x0 = np.uint64(first_block + i) & _MASK
-        x1 = c1
-        x2 = c2
-        x3 = c3
-        y0 = k0
-        y1 = k1
-        for r in range(10):
-            p0 = _M0 * x0
-            p1 = _M1 * x2
-            n0 = (p1 >> _S32) ^ x1 ^ y0
-            n2 = (p0 >> _S32) ^ x3 ^ y1
-            x1 = p1 & _MASK
-            x3 = p0 & _MASK
-            x0 = n0
-            x2 = n2
-            y0 = (y0 + _W0) & _MASK
-            y1 = (y1 + _W1) & _MASK
-        out[4 * i] = np.uint32(x0)
-        out[4 * i + 1] = np.uint32(x1)
-        out[4 * i + 2] = np.uint32(x2)
-        out[4 * i + 3] = np.uint32(x3)
+        w = philox4x32_10(np.uint64(first_block + i), c1, np.uint64(tensor), np.uint64(trial), s & _MASK, s >> _S32)
+        out[4 * i] = w[0]
+        out[4 * i + 1] = w[1]
+        out[4 * i + 2] = w[2]
+        out[4 * i + 3] = w[3]
     return out
 
 
