@@ -20,7 +20,7 @@ import numpy as np
 from numba import prange
 
 from .._config import jit, pjit
-from ..activations import phi_dphi
+from ..activations import ACT_CHUNK, activate_into
 from ..rng import BIAS_TENSOR, standard_normal, truncated_normal, uniform
 from .sampling import CONSTANT, NORMAL, TRUNCATED, UNIFORM, elementwise_into, transform
 
@@ -169,41 +169,35 @@ def clamp_nonnegative(v):
 
 
 @jit
-def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats):
+def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats, buf, kbuf):
     """Fill ``x = phi(h)``, ``d = phi'(h)`` and the forward metrics of one layer into ``stats``.
 
-    One pass: sums of ``v - v0`` and ``(v - v0)^2`` with ``v0`` the first entry (the shifted-data
-    algorithm: an exact 0 variance for constant layers and little cancellation otherwise).
+    The activation runs in :func:`fastinit.activations.activate_into` (``buf``, ``kbuf`` its
+    scratch); the statistics in one pass of sums of ``v - v0`` and ``(v - v0)^2`` with ``v0`` the
+    first entry (the shifted-data algorithm: an exact 0 variance for constant layers, little
+    cancellation otherwise).
     """
     rows, cols = h.shape
     n = rows * cols
-    h0 = h[0, 0]
-    x0, _ = phi_dphi(act, h0, a)
+    hf, xf, df = h.reshape(n), x.reshape(n), d.reshape(n)
+    activate_into(act, a, hf, xf, df, buf, kbuf)
+    h0, x0 = hf[0], xf[0]
     sh = sh2 = sx = sx2 = sq_h = sq_x = 0.0
     n_sat = n_zero = n_bad = 0
-    for i in range(rows):
-        for j in range(cols):
-            hv = h[i, j]
-            xv, dv = phi_dphi(act, hv, a)
-            x[i, j] = xv
-            d[i, j] = dv
-            xv = x[i, j]
-            dh = hv - h0
-            dx = xv - x0
-            sh += dh
-            sh2 += dh * dh
-            sx += dx
-            sx2 += dx * dx
-            sq_h += hv * hv
-            sq_x += xv * xv
-            if abs(dv) < sat_level:
-                n_sat += 1
-            if xv == 0.0:
-                n_zero += 1
-            if not np.isfinite(hv):
-                n_bad += 1
-            if not np.isfinite(xv):
-                n_bad += 1
+    for e in range(n):
+        hv = np.float64(hf[e])
+        xv = np.float64(xf[e])
+        dh = hv - h0
+        dx = xv - x0
+        sh += dh
+        sh2 += dh * dh
+        sx += dx
+        sx2 += dx * dx
+        sq_h += hv * hv
+        sq_x += xv * xv
+        n_sat += abs(df[e]) < sat_level
+        n_zero += xv == 0.0
+        n_bad += (not np.isfinite(hv)) + (not np.isfinite(xv))
     mh, mx = sh / n, sx / n
     stats[PREACT_MEAN] = h0 + mh
     stats[PREACT_VAR] = clamp_nonnegative(sh2 / n - mh * mh)
@@ -272,6 +266,8 @@ def single_network(var, par, widths, x0, grad_seed, seed, trial, base_z, base_u,
     gram_x = ws[top + wmax:top + wmax + rows * rows].reshape((rows, rows))
     gram_d = ws[top + wmax + rows * rows:top + wmax + 2 * rows * rows].reshape((rows, rows))
     bias = np.empty(widths.max(), np.float64)
+    act_buf = np.empty(ACT_CHUNK)
+    act_kbuf = np.empty(ACT_CHUNK, np.int64)
     stats[:, :] = np.nan
     jac = np.eye(widths[0])
     x_prev = x0
@@ -300,7 +296,7 @@ def single_network(var, par, widths, x0, grad_seed, seed, trial, base_z, base_u,
         x = xbuf[aoff:aoff + rows * n_out].reshape((rows, n_out))
         d = dbuf[aoff:aoff + rows * n_out].reshape((rows, n_out))
         st = stats[l - 1]
-        forward_layer_statistics(h, x, d, act, a, sat, paired, st)
+        forward_layer_statistics(h, x, d, act, a, sat, paired, st, act_buf, act_kbuf)
         st[DISTINCT_UNITS] = distinct_columns(w, b, h, 1e-5)
         if jacobian:
             jac = np.dot(w.T.astype(np.float64), jac)
