@@ -167,7 +167,7 @@ def phi(code, x, a):
     if code == SOFTSIGN:
         return x / (1.0 + abs(x))
     if code == HARD_TANH:
-        return min(1.0, max(-1.0, x))
+        return min(1.0, max(-1.0, x)) if x == x else x     # min/max would swallow NaN
     if code == LEAKY_RELU:
         return x if x > 0.0 else a * x
     if code == ELU:
@@ -362,7 +362,7 @@ def activate_into(code, a, h, x, d, buf, kbuf):
                     xs[i] = v if v > 0.0 else a * v
                     ds[i] = 1.0 if v > 0.0 else a
                 else:
-                    xs[i] = min(1.0, max(-1.0, v))
+                    xs[i] = min(1.0, max(-1.0, v)) if v == v else v
                     ds[i] = 1.0 if -1.0 < v < 1.0 else 0.0
         elif code == TANH:
             for i in range(m):

@@ -249,3 +249,19 @@ def test_blow_up_statistics_are_nan_not_zero():
     last = df.iloc[-1]
     assert last["nonfinite"] > 0
     assert not np.isfinite(last["preact_var"]) and not np.isfinite(last["act_var"])
+
+
+@pytest.mark.parametrize("name", ["linear", "sigmoid", "tanh", "softsign", "hard_tanh", "relu", "leaky_relu", "elu",
+                                  "selu", "gelu", "gelu_tanh", "silu", "softplus", "erf"])
+def test_vectorised_activation_pass_matches_naive(name):
+    from fastinit.activations import ACT_CHUNK, activate_into
+    rs = np.random.default_rng(1)
+    h = np.concatenate([rs.standard_normal(3000) * 4, np.logspace(-12, 1.5, 300), -np.logspace(-12, 1.5, 300),
+                        [0.0, np.nan]])
+    act = fi.get_activation(name)
+    x, d = np.empty_like(h), np.empty_like(h)
+    activate_into(act.code, act.param, h, x, d, np.empty(ACT_CHUNK), np.empty(ACT_CHUNK, np.int64))
+    rx, rd = naive.act(name, h, act.param)
+    np.testing.assert_allclose(x, rx, rtol=1e-13, atol=1e-15)   # gelu_tanh cancels for x < 0
+    np.testing.assert_allclose(d, rd, rtol=1e-11, atol=1e-14)   # 1 - tanh^2 and gelu_tanh cancel
+    assert np.isnan(x[-1])   # blow-up stays visible
