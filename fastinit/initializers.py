@@ -440,7 +440,7 @@ def sample(plan: Plan, shape, dt, seed, trial, tensor_id, axes=(0, 1), column_ax
     if kind in ("constant", "uniform", "normal", "truncated"):
         out = np.empty(size, dtype=dt)
         p = plan.kernel_params(dt)
-        ks.fill_elementwise(out, plan.code, p[0], p[1], p[2], p[3], seed, trial, tensor_id)
+        ks.fill(out, plan.code, p[0], p[1], p[2], p[3], seed, trial, tensor_id)
         return out.reshape(shape)
     if kind == "orthogonal" and column_axis is None:
         rows = shape[0]
@@ -505,6 +505,7 @@ def _place(nd, i_ax, o_ax, i, o, centre):
 #: sweeps over depth and initializer reuse them).
 ORTHOGONAL_CACHE_BYTES = 256 * 2 ** 20
 _ORTHOGONAL_CACHE: "collections.OrderedDict[tuple, np.ndarray]" = collections.OrderedDict()
+_ORTHOGONAL_CACHED_BYTES = [0]
 
 
 def orthogonal_matrices(shapes: np.ndarray, seed: int, trial: int, tensor_ids: np.ndarray) -> list[np.ndarray]:
@@ -535,12 +536,12 @@ def orthogonal_matrices(shapes: np.ndarray, seed: int, trial: int, tensor_ids: n
             m = np.ascontiguousarray(q[j])
             m.flags.writeable = False
             _ORTHOGONAL_CACHE[keys[i]] = m
+            _ORTHOGONAL_CACHED_BYTES[0] += m.nbytes
     out = [_ORTHOGONAL_CACHE[k] for k in keys]
     for k in keys:
         _ORTHOGONAL_CACHE.move_to_end(k)
-    total = sum(m.nbytes for m in _ORTHOGONAL_CACHE.values())
-    while total > ORTHOGONAL_CACHE_BYTES and len(_ORTHOGONAL_CACHE) > len(keys):
-        total -= _ORTHOGONAL_CACHE.popitem(last=False)[1].nbytes
+    while _ORTHOGONAL_CACHED_BYTES[0] > ORTHOGONAL_CACHE_BYTES and len(_ORTHOGONAL_CACHE) > len(keys):
+        _ORTHOGONAL_CACHED_BYTES[0] -= _ORTHOGONAL_CACHE.popitem(last=False)[1].nbytes
     return out
 
 

@@ -7,10 +7,10 @@ shape, in parallel) and :func:`single_network` (one network), with :data:`METRIC
 """
 from .network import (EXPLICIT, LOSS_MSE, LOSS_PROBE, METRICS, N_METRICS, VARIANT_COLUMNS, distinct_columns,
                       network_statistics, single_network, workspace_length)
-from .sampling import (CONSTANT, NORMAL, ORTHOGONAL, TRUNCATED, UNIFORM, elementwise_into, fill_elementwise, fill_layers,
+from .sampling import (CONSTANT, NORMAL, ORTHOGONAL, TRUNCATED, UNIFORM, elementwise_into, fill, fill_elementwise, fill_layers,
                        fill_normal, fill_uniform, sparse_mask, transform)
 
 __all__ = ["CONSTANT", "EXPLICIT", "LOSS_MSE", "LOSS_PROBE", "METRICS", "N_METRICS", "NORMAL", "ORTHOGONAL",
-           "TRUNCATED", "UNIFORM", "VARIANT_COLUMNS", "distinct_columns", "elementwise_into", "fill_elementwise",
+           "TRUNCATED", "UNIFORM", "VARIANT_COLUMNS", "distinct_columns", "elementwise_into", "fill", "fill_elementwise",
            "fill_layers", "fill_normal", "fill_uniform", "network_statistics", "single_network", "sparse_mask",
            "transform", "workspace_length"]

@@ -38,16 +38,25 @@ def transform(code, p0, p1, p2, p3, z, u, q, seed, trial, tensor, element):
 
 
 @jit
+def fill(out, code, p0, p1, p2, p3, seed, trial, tensor):
+    """:func:`fill_elementwise`, or serially below 4 chunks (where starting threads costs more
+    than it saves); the values are the same either way."""
+    if out.shape[0] <= 4 * CHUNK:
+        return elementwise_into(out, 0, code, p0, p1, p2, p3, seed, trial, tensor)
+    return fill_elementwise(out, code, p0, p1, p2, p3, seed, trial, tensor)
+
+
+@jit
 def fill_normal(out, seed, trial, tensor):
     """Standard normals: ``out[e]`` = N(0, 1) draw of element ``e``."""
-    return fill_elementwise(out, NORMAL, 0.0, 1.0, 0.0, 0.0, seed, trial, tensor)
+    return fill(out, NORMAL, 0.0, 1.0, 0.0, 0.0, seed, trial, tensor)
 
 
 @jit
 def fill_uniform(out, seed, trial, tensor):
     """Uniforms: ``out[e]`` = U(0, 1) draw of element ``e`` (in (0, 1); a float32 draw that
     rounds up to 1 becomes 1 - 2**-24)."""
-    return fill_elementwise(out, UNIFORM, 0.0, 1.0, 1.0 - 2.0 ** -24, 0.0, seed, trial, tensor)
+    return fill(out, UNIFORM, 0.0, 1.0, 1.0 - 2.0 ** -24, 0.0, seed, trial, tensor)
 
 
 #: Elements drawn per pass of :func:`elementwise_into` (a multiple of 4).
