@@ -175,19 +175,24 @@ def matmul_gflops(batch: int, n: int, threads: int | None = None) -> float:
     return 2.0 * batch * n * n * reps / t / 1e9
 
 
-def run_workload(name: str, spec: dict, peers: dict, peer_limit: int) -> dict:
-    """Time fastinit and each peer on one workload; peers run on at most ``peer_limit`` configs."""
+def time_fastinit(name: str, spec: dict) -> dict:
+    """fastinit's time on one workload (best of two warm runs) and its share of the matmul rate."""
     cfgs = _configs(spec)
-    t_fast = min(_time(lambda: fi.sweep(spec, progress=False)) for _ in range(2))  # warm: best of 2
+    t_fast = min(_time(lambda: fi.sweep(spec, progress=False)) for _ in range(2))
     flops = _flops(cfgs)
-    per_shape = {}
+    per_shape: dict = {}
     for c in cfgs:
         key = (c["batch"], c["width"])
         per_shape[key] = per_shape.get(key, 0.0) + 6.0 * c["batch"] * c["depth"] * c["width"] ** 2
     limit_time = sum(f / (matmul_gflops(*k) * 1e9) for k, f in per_shape.items())
-    row = {"workload": name, "configs": len(cfgs), "gflop": flops / 1e9, "fastinit_s": t_fast,
-           "fastinit_cfg_per_s": len(cfgs) / t_fast, "fastinit_gflops": flops / t_fast / 1e9,
-           "fraction_of_matmul": limit_time / t_fast}
+    return {"workload": name, "configs": len(cfgs), "gflop": flops / 1e9, "fastinit_s": t_fast,
+            "fastinit_cfg_per_s": len(cfgs) / t_fast, "fastinit_gflops": flops / t_fast / 1e9,
+            "fraction_of_matmul": limit_time / t_fast}
+
+
+def time_peers(row: dict, spec: dict, peers: dict, peer_limit: int) -> dict:
+    """Each peer's rate on an evenly spaced subset of at most ``peer_limit`` configurations."""
+    cfgs = _configs(spec)
     for peer, fn in peers.items():
         sub = cfgs[:: max(1, len(cfgs) // peer_limit)][:peer_limit]
         fn(sub[0])
@@ -294,10 +299,13 @@ def main(argv=None) -> int:
     import platform
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numba threads "
           f"{__import__('numba').config.NUMBA_NUM_THREADS}, python {platform.python_version()}")
-    rows = [run_workload(name, spec, peers, limit) for name, spec in workloads(args.quick).items()]
+    # fastinit first: the peers' thread pools (OpenMP) keep spinning for a while after they ran
+    specs = workloads(args.quick)
+    rows = [time_fastinit(name, spec) for name, spec in specs.items()]
     results = {"workloads": rows, "kernel": [kernel_row(activation=a) for a in ("relu", "tanh")],
-               "sampling": sampling_row(),
-               "scaling": [] if args.quick else scaling_rows()}
+               "sampling": sampling_row(), "scaling": [] if args.quick else scaling_rows()}
+    for row, spec in zip(rows, specs.values()):
+        time_peers(row, spec, peers, limit)
     if args.cold:
         results["cold_start"] = cold_start_row()
     _print(results)
