@@ -64,11 +64,11 @@ class Plan:
 
     @property
     def code(self) -> int | None:
-        """Kernel code of :func:`fastinit.kernels.sampling.transform`, or None if structured."""
+        """Kernel code of :func:`fastinit.kernels.sampling.from_base`, or None if structured."""
         return self.ELEMENTWISE.get(self.kind)
 
     def kernel_params(self, dtype) -> np.ndarray:
-        """The four parameters of :func:`fastinit.kernels.sampling.transform` for ``dtype``.
+        """The four parameters of :func:`fastinit.kernels.sampling.from_base` for ``dtype``.
 
         For uniform, the third is the largest value of ``dtype`` below the upper bound.
         """
@@ -319,6 +319,11 @@ class Initializer:
         """True for LSUV, whose final scale depends on the data a network sees."""
         return self.name == "lsuv"
 
+    @property
+    def sampled(self) -> "Initializer":
+        """The initializer whose draws a network starts from: LSUV's base, otherwise itself."""
+        return get_initializer(self.params["base"]) if self.is_data_dependent else self
+
     def get_config(self) -> dict:
         """All parameters (defaults included), as in Keras."""
         return dict(self.params)
@@ -364,7 +369,7 @@ class Initializer:
             raise ValueError(f"layout={layout!r} is not one of {LAYOUTS}")
         seed = check_seed(self.default_seed if seed is None else seed)
         trial, tensor_id = check_uint32("trial", trial), check_uint32("tensor_id", tensor_id)
-        axes = _io_axes(self, shape, layout, in_axis, out_axis)
+        axes = _io_axes(shape, layout, in_axis, out_axis)
         plan = self.plan(shape, layout, in_axis, out_axis, batch_axis)
         column_axis = self.params.get("column_axis", None if layout == "torch" else -1)
         return sample(plan, shape, dt, seed, trial, tensor_id, axes, column_axis)
@@ -378,7 +383,7 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _io_axes(init: Initializer, shape, layout, in_axis, out_axis) -> tuple[int, int]:
+def _io_axes(shape, layout, in_axis, out_axis) -> tuple[int, int]:
     nd = len(shape)
     if nd < 2:
         return (0, 0)

@@ -156,7 +156,7 @@ def _variant_row(shape: Shape, var: Variant, explicit_rows: list) -> tuple[np.nd
     distinct, layer_kind = np.unique(np.array(layer_shapes), axis=0, return_inverse=True)
     distinct_n, bias_kind = np.unique(np.array(shape.widths[1:]), return_inverse=True)
     layer_kind, bias_kind = layer_kind.ravel(), bias_kind.ravel()
-    init = get_initializer(var.initializer.params["base"]) if var.initializer.is_data_dependent else var.initializer
+    init = var.initializer.sampled
     plans = [init.plan(tuple(s)) for s in distinct]
     code = plans[0].code
     if code is None:
@@ -191,10 +191,7 @@ def base_rows(codes) -> tuple[bool, bool, bool]:
 
 def weight_code(initializer, shape: Shape) -> int:
     """The kernel weight code of an initializer in networks of ``shape`` (EXPLICIT if structured)."""
-    init = get_initializer(initializer)
-    if init.is_data_dependent:
-        init = get_initializer(init.params["base"])
-    code = init.plan(shape.widths[:2]).code
+    code = get_initializer(initializer).sampled.plan(shape.widths[:2]).code
     return kn.EXPLICIT if code is None else code
 
 

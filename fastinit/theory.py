@@ -199,9 +199,7 @@ def gain(activation) -> float:
 
 def weight_variance(initializer, n_in: int, n_out: int) -> float:
     """sigma_w^2 = fan_in * E[w^2] of a (n_in, n_out) Keras-layout weight."""
-    init = get_initializer(initializer)
-    if init.is_data_dependent:
-        init = get_initializer(init.params["base"])
+    init = get_initializer(initializer).sampled
     return n_in * second_moment(init.plan((n_in, n_out)), (n_in, n_out))
 
 

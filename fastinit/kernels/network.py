@@ -21,8 +21,8 @@ from numba import prange
 
 from .._config import jit, pjit
 from ..activations import ACT_CHUNK, activate_into
-from ..rng import BIAS_TENSOR, standard_normal, truncated_normal, uniform
-from .sampling import CONSTANT, NORMAL, TRUNCATED, UNIFORM, elementwise_into, transform
+from ..rng import BIAS_TENSOR
+from .sampling import CONSTANT, NORMAL, TRUNCATED, UNIFORM, elementwise_into, from_base
 
 METRICS = ("preact_mean", "preact_var", "preact_sq", "act_mean", "act_var", "act_sq", "frac_saturated",
            "frac_zero", "pair_corr", "delta_sq", "grad_w_norm", "distinct_units", "nonfinite",
@@ -57,40 +57,17 @@ def layer_weights(var, par, l, off, seed, trial, base_z, base_u, base_q, explici
             out[e] = explicit[row, off + e]
         return out
     p0, p1, p2, p3 = par[0], par[1], par[2], par[3]
-    if code == CONSTANT:
-        out[:] = p0
-    elif (code == NORMAL or code == TRUNCATED) and base_z.shape[0] == 0 or code == UNIFORM and base_u.shape[0] == 0:
-        elementwise_into(out, 0, code, p0, p1, p2, p3, seed, trial, l)   # no stored base draws: draw here
-    elif code == NORMAL:
-        for e in range(n):
-            out[e] = p0 + p1 * base_z[off + e]
-    elif code == TRUNCATED:
-        for e in range(n):
-            out[e] = p0 + p1 * base_z[off + e]
-        for e in range(n):
-            if base_z[off + e] < p2 or base_z[off + e] > p3:
-                out[e] = p0 + p1 * truncated_normal(seed, trial, l, e, p2, p3)
-    elif code == UNIFORM:
-        for e in range(n):
-            out[e] = p0 + (p1 - p0) * base_u[off + e]
-            if out[e] >= p1:
-                out[e] = p2
-    else:
-        for e in range(n):
-            out[e] = p0 * base_q[off + e]
-    return out
+    normal = code == NORMAL or code == TRUNCATED
+    base = base_z if normal else base_u if code == UNIFORM else base_q
+    if code != CONSTANT and base.shape[0] == 0:
+        return elementwise_into(out, 0, code, p0, p1, p2, p3, seed, trial, l)   # no stored base draws
+    return from_base(out, code, p0, p1, p2, p3, base[off:off + n], 0, seed, trial, l)
 
 
 @jit
 def layer_biases(var, par, l, seed, trial, out):
     """Write layer ``l``'s biases (tensor id ``BIAS_TENSOR + l``) of one variant into ``out``."""
-    code = int(var[V_B_CODE])
-    tensor = BIAS_TENSOR + l
-    for j in range(out.shape[0]):
-        z = standard_normal(seed, trial, tensor, j, 0) if code == NORMAL or code == TRUNCATED else 0.0
-        u = uniform(seed, trial, tensor, j, 0) if code == UNIFORM else 0.0
-        out[j] = transform(code, par[4], par[5], par[6], par[7], z, u, 0.0, seed, trial, tensor, j)
-    return out
+    return elementwise_into(out, 0, int(var[V_B_CODE]), par[4], par[5], par[6], par[7], seed, trial, BIAS_TENSOR + l)
 
 
 @jit
@@ -366,11 +343,11 @@ def network_statistics(variants, layer_params, widths, x0, grad_seed, seeds, tri
     ----------
     variants : float64 array (n_variants, len(VARIANT_COLUMNS))
         One row per network: its group, weight and bias codes of
-        :func:`fastinit.kernels.sampling.transform` (weight code ``EXPLICIT`` reads
+        :func:`fastinit.kernels.sampling.from_base` (weight code ``EXPLICIT`` reads
         ``explicit[explicit_row]``), activation code and parameter, saturation level of |phi'|,
         LSUV tolerance (0: off) and maximum iterations, explicit row.
     layer_params : float64 array (n_variants, depth, 8)
-        Per layer: the 4 weight parameters, then the 4 bias parameters, of ``transform``.
+        Per layer: the 4 weight parameters, then the 4 bias parameters, of ``from_base``.
     widths : int64 array (depth + 1,)
     x0 : float32 or float64 array (n_groups, batch, widths[0])
         Each group's input batch; the dtype is the computation dtype.

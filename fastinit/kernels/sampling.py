@@ -16,25 +16,33 @@ CONSTANT, UNIFORM, NORMAL, TRUNCATED, ORTHOGONAL = 0, 1, 2, 3, 4
 
 
 @jit
-def transform(code, p0, p1, p2, p3, z, u, q, seed, trial, tensor, element):
-    """One weight from its base draws.
+def from_base(out, code, p0, p1, p2, p3, base, first, seed, trial, tensor):
+    """``out[i]`` from the base draw ``base[i]`` of element ``first + i``; this defines the codes.
 
-    ``CONSTANT``: p0. ``UNIFORM``: p0 + (p1 - p0) u. ``NORMAL``: p0 + p1 z. ``TRUNCATED``:
-    p0 + p1 z' with z' the element's standard normal conditioned on [p2, p3] (z itself when inside).
-    ``ORTHOGONAL``: p0 q. ``z``, ``u`` and ``q`` are the element's base normal, uniform and
-    orthogonal-matrix entry; only the one the code needs is read.
+    ``CONSTANT``: p0. ``UNIFORM`` (base: uniforms): p0 + (p1 - p0) u, and a value that rounds up to
+    p1 becomes p2 (the largest value of ``out.dtype`` below p1). ``NORMAL`` (base: normals):
+    p0 + p1 z. ``TRUNCATED``: p0 + p1 z' with z' the element's normal conditioned on [p2, p3]
+    (z itself when inside; otherwise its redraws). ``ORTHOGONAL`` (base: orthogonal entries): p0 q.
     """
-    if code == NORMAL:
-        return p0 + p1 * z
-    if code == UNIFORM:
-        return p0 + (p1 - p0) * u
-    if code == TRUNCATED:
-        if not (p2 <= z <= p3):
-            z = truncated_normal(seed, trial, tensor, element, p2, p3)
-        return p0 + p1 * z
-    if code == ORTHOGONAL:
-        return p0 * q
-    return p0
+    n = out.shape[0]
+    if code == NORMAL or code == TRUNCATED:
+        for i in range(n):
+            out[i] = p0 + p1 * base[i]
+        if code == TRUNCATED:
+            for i in range(n):     # the rare redraws, in their own pass so the first one vectorises
+                if base[i] < p2 or base[i] > p3:
+                    out[i] = p0 + p1 * truncated_normal(seed, trial, tensor, first + i, p2, p3)
+    elif code == UNIFORM:
+        for i in range(n):
+            out[i] = p0 + (p1 - p0) * base[i]
+            if out[i] >= p1:
+                out[i] = p2
+    elif code == ORTHOGONAL:
+        for i in range(n):
+            out[i] = p0 * base[i]
+    else:
+        out[:] = p0
+    return out
 
 
 @jit
@@ -66,39 +74,22 @@ CHUNK = 1024
 @jit
 def elementwise_into(out, first, code, p0, p1, p2, p3, seed, trial, tensor):
     """Serially, ``out[i]`` = element ``first + i`` (``first`` a multiple of 4) of a tensor drawn
-    with an elementwise code of :func:`transform` (not ORTHOGONAL); see :func:`fill_elementwise`.
+    with an elementwise code of :func:`from_base` (not ORTHOGONAL); see :func:`fill_elementwise`.
     Base draws come from :func:`fastinit.rng.draws_into`, CHUNK at a time."""
     n = out.shape[0]
     base = np.empty(CHUNK)
     words = np.empty(CHUNK, np.uint32)
-    kind = 1 if code == UNIFORM else 0
     for start in range(0, n, CHUNK):
         m = min(CHUNK, n - start)
         if code != CONSTANT:
-            draws_into(base[:m], first + start, kind, seed, trial, tensor, words)
-        if code == NORMAL:
-            for i in range(m):
-                out[start + i] = p0 + p1 * base[i]
-        elif code == TRUNCATED:
-            for i in range(m):
-                out[start + i] = p0 + p1 * base[i]
-            for i in range(m):     # the rare redraws, in their own pass so the first one vectorises
-                if base[i] < p2 or base[i] > p3:
-                    out[start + i] = p0 + p1 * truncated_normal(seed, trial, tensor, first + start + i, p2, p3)
-        elif code == UNIFORM:
-            for i in range(m):
-                out[start + i] = p0 + (p1 - p0) * base[i]
-                if out[start + i] >= p1:
-                    out[start + i] = p2
-        else:
-            for i in range(m):
-                out[start + i] = p0
+            draws_into(base[:m], first + start, 1 if code == UNIFORM else 0, seed, trial, tensor, words)
+        from_base(out[start:start + m], code, p0, p1, p2, p3, base[:m], first + start, seed, trial, tensor)
     return out
 
 
 @pjit
 def fill_elementwise(out, code, p0, p1, p2, p3, seed, trial, tensor):
-    """Fill ``out`` with an elementwise code of :func:`transform` (not ORTHOGONAL), in parallel.
+    """Fill ``out`` with an elementwise code of :func:`from_base` (not ORTHOGONAL), in parallel.
 
     For UNIFORM, ``p2`` is the largest value of ``out.dtype`` below ``p1``: a draw that rounds up
     to ``p1`` becomes ``p2``, so uniform samples lie in [p0, p1) in every dtype.
