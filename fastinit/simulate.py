@@ -10,17 +10,23 @@ import threading
 from dataclasses import dataclass, field, replace
 
 import numba
-
 import numpy as np
 import pandas as pd
 from threadpoolctl import ThreadpoolController
 
 from .activations import Activation, get_activation
-from .initializers import Initializer, check_dtype, check_seed, check_uint32, get_initializer, orthogonal_matrices, \
-    sample
+from .initializers import (
+    Initializer,
+    check_dtype,
+    check_seed,
+    check_uint32,
+    get_initializer,
+    orthogonal_matrices,
+    sample,
+)
 from .kernels import network as kn
 from .kernels import sampling as ks
-from .rng import INPUT_TENSOR, PROBE_TENSOR, TARGET_TENSOR
+from .rng import BIAS_TENSOR, INPUT_TENSOR, PROBE_TENSOR, TARGET_TENSOR
 
 INPUTS = ("normal", "uniform01")
 LOSSES = {"probe": kn.LOSS_PROBE, "mse": kn.LOSS_MSE}
@@ -147,90 +153,99 @@ def inputs(shape: Shape) -> tuple[np.ndarray, np.ndarray]:
     return x0, g.reshape(b, nl).astype(dt)
 
 
-def _variant_row(shape: Shape, var: Variant, explicit_rows: list) -> tuple[np.ndarray, np.ndarray]:
-    """A variants-table row and (depth, 8) layer parameters; structured weights go to ``explicit_rows``."""
+def _layer_params(shape: Shape, init: Initializer, sizes: list) -> tuple[int, np.ndarray]:
+    """The fill code of an initializer in networks of ``shape`` and its (depth, 4) parameters of
+    :func:`fastinit.kernels.sampling.from_base` (zeros for structured initializers, code EXPLICIT).
+    ``sizes``: each layer's tensor shape."""
     dt = np.dtype(shape.dtype)
-    layer_shapes = [(shape.widths[l - 1], shape.widths[l]) for l in range(1, shape.depth + 1)]
-    row = np.zeros(len(kn.VARIANT_COLUMNS))
-    params = np.zeros((shape.depth, 8))
-    distinct, layer_kind = np.unique(np.array(layer_shapes), axis=0, return_inverse=True)
-    distinct_n, bias_kind = np.unique(np.array(shape.widths[1:]), return_inverse=True)
-    layer_kind, bias_kind = layer_kind.ravel(), bias_kind.ravel()
-    init = var.initializer.sampled
-    plans = [init.plan(tuple(s)) for s in distinct]
-    code = plans[0].code
-    if code is None:
-        row[kn.V_EXPLICIT] = len(explicit_rows)
-        explicit_rows.append(np.concatenate([sample(plans[k], s, dt, shape.seed, shape.trial, l + 1).ravel()
-                                             for l, (k, s) in enumerate(zip(layer_kind, layer_shapes))]))
-        code = kn.EXPLICIT
-    else:
-        for p in plans:
-            _ = p.kind == "truncated" and sample(p, (1,), dt, 0, 0, 0)  # validates the interval
-        params[:, :4] = np.array([p.kernel_params(dt) for p in plans])[layer_kind]
-    bplans = [var.bias_initializer.plan((int(n),)) for n in distinct_n]
-    params[:, 4:] = np.array([p.kernel_params(dt) for p in bplans])[bias_kind]
-    row[kn.V_W_CODE] = code
-    row[kn.V_B_CODE] = bplans[0].code
-    row[kn.V_ACT] = var.activation.code
-    row[kn.V_ACT_PARAM] = var.activation.param
-    row[kn.V_SAT] = var.activation.saturation_level
-    if var.initializer.is_data_dependent:
-        row[kn.V_LSUV_TOL] = var.initializer.params["tol"]
-        row[kn.V_LSUV_ITER] = var.initializer.params["max_iter"]
-    return row, params
+    distinct, kind = np.unique(np.array(sizes).reshape(len(sizes), -1), axis=0, return_inverse=True)
+    plans = [init.plan(tuple(int(n) for n in s)) for s in distinct]
+    if plans[0].code is None:
+        return ks.EXPLICIT, np.zeros((len(sizes), 4))
+    for p in plans:
+        _ = p.kind == "truncated" and sample(p, (1,), dt, 0, 0, 0)  # validates the interval
+    return plans[0].code, np.array([p.kernel_params(dt) for p in plans])[kind.ravel()]
 
 
 def base_rows(codes) -> tuple[bool, bool, bool]:
-    """Which base draws (normals, uniforms, orthogonal) a group with these weight codes stores:
-    normals and uniforms when at least two networks share them, orthogonal matrices always."""
+    """Which base draws (normals, uniforms, orthogonal) a group whose weight rows have these codes
+    stores: normals and uniforms when at least two rows share them, orthogonal matrices always."""
     codes = np.asarray(codes)
     return (int(((codes == ks.NORMAL) | (codes == ks.TRUNCATED)).sum()) >= 2, int((codes == ks.UNIFORM).sum()) >= 2,
             bool((codes == ks.ORTHOGONAL).any()))
 
 
 def weight_code(initializer, shape: Shape) -> int:
-    """The kernel weight code of an initializer in networks of ``shape`` (EXPLICIT if structured)."""
+    """The fill code of an initializer in networks of ``shape`` (EXPLICIT if structured)."""
     code = get_initializer(initializer).sampled.plan(shape.widths[:2]).code
-    return kn.EXPLICIT if code is None else code
+    return ks.EXPLICIT if code is None else code
 
 
-def plan_call(groups: list[tuple[Shape, list[Variant]]]) -> dict:
-    """Kernel inputs for groups of one shape (they may differ in seed and trial).
+def weight_rows(variants: list[Variant]) -> list:
+    """Keys of the weight rows a group of networks needs, one per network: networks with the same
+    initializer share a row, LSUV networks (whose weights are rescaled in place) own theirs."""
+    return [("lsuv", i) if v.initializer.is_data_dependent else v.initializer.label for i, v in enumerate(variants)]
 
-    Base draws are shared within a group: normals and uniforms are materialised once for a group
-    where at least two networks use them (otherwise each network draws its own, which is cheaper),
-    orthogonal matrices always.
+
+def stored_bytes(shape: Shape, initializers: list) -> int:
+    """Bytes of weight rows and base draws that one group of networks with these initializers stores."""
+    n_w = sum(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
+    keys = {("lsuv", i) if get_initializer(init).is_data_dependent else get_initializer(init).label: init
+            for i, init in enumerate(initializers)}
+    codes = [weight_code(init, shape) for init in keys.values()]
+    return n_w * (len(keys) * np.dtype(shape.dtype).itemsize + 8 * sum(base_rows(codes)))
+
+
+def plan_call(groups: list[tuple[Shape, list[Variant]]], depths=None) -> dict:
+    """Kernel inputs for groups of one shape (they may differ in seed and trial), reported at
+    ``depths`` (default: the shape's depth).
+
+    Each group fills one weights row per initializer and one biases row per bias initializer
+    (:func:`weight_rows`). Base draws are shared within a group: normals and uniforms are
+    materialised once where at least two rows use them, orthogonal matrices always.
     """
     shape0 = groups[0][0]
     for shape, _ in groups:
         if replace(shape, seed=shape0.seed, trial=shape0.trial) != shape0:
             raise ValueError("plan_call: groups must share every setting but seed and trial")
+    depths = np.array([shape0.depth] if depths is None else sorted(set(depths)), dtype=np.int64)
+    if depths[0] < 1 or depths[-1] != shape0.depth or any(shape0.widths[d] != shape0.widths[-1] for d in depths):
+        raise ValueError(f"depths={depths.tolist()} must be positive, end at the depth {shape0.depth}, and "
+                         f"have layers of the output width {shape0.widths[-1]}")
     dt = np.dtype(shape0.dtype)
     widths = np.array(shape0.widths, dtype=np.int64)
     layer_shapes = [(shape0.widths[l - 1], shape0.widths[l]) for l in range(1, shape0.depth + 1)]
     n_weights = int(sum(a * b for a, b in layer_shapes))
-    explicit_rows: list[np.ndarray] = []
-    tables, params = [], []
-    group_base = np.full((len(groups), 3), -1, dtype=np.int64)
-    n_rows = [0, 0, 0]
-    rows: dict = {}   # rows do not depend on the seed, except structured (explicit) weights
+    tables = []
+    w_rows: dict = {}   # (group, key) -> (row, initializer)
+    b_rows: dict = {}
     for g, (shape, variants) in enumerate(groups):
-        t = np.empty((len(variants), len(kn.VARIANT_COLUMNS)))
-        p = np.empty((len(variants), shape.depth, 8))
-        for v, var in enumerate(variants):
-            key = (var.initializer.label, var.activation.label, var.bias_initializer.label)
-            if key not in rows or rows[key][0][kn.V_W_CODE] == kn.EXPLICIT:
-                rows[key] = _variant_row(shape, var, explicit_rows)
-            t[v], p[v] = rows[key]
+        t = np.zeros((len(variants), len(kn.VARIANT_COLUMNS)))
         t[:, kn.V_GROUP] = g
+        for v, (var, key) in enumerate(zip(variants, weight_rows(variants))):
+            t[v, kn.V_WEIGHT_ROW] = w_rows.setdefault((g, key), (len(w_rows), var.initializer.sampled))[0]
+            t[v, kn.V_BIAS_ROW] = b_rows.setdefault((g, var.bias_initializer.label),
+                                                    (len(b_rows), var.bias_initializer))[0]
+            t[v, kn.V_ACT] = var.activation.code
+            t[v, kn.V_ACT_PARAM] = var.activation.param
+            t[v, kn.V_SAT] = var.activation.saturation_level
+            if var.initializer.is_data_dependent:
+                t[v, kn.V_LSUV_TOL] = var.initializer.params["tol"]
+                t[v, kn.V_LSUV_ITER] = var.initializer.params["max_iter"]
         tables.append(t)
-        params.append(p)
-        for k, needed in enumerate(base_rows(t[:, kn.V_W_CODE])):
+    seeds = np.array([s.seed for s, _ in groups], dtype=np.uint64)
+    trials = np.array([s.trial for s, _ in groups], dtype=np.uint64)
+    weights = scratch("weights", (len(w_rows), n_weights), dt)
+    w_codes, w_params = _fill_codes(shape0, w_rows, layer_shapes)
+    group_base = np.full((len(groups), 3), -1, dtype=np.int64)
+    n_base = [0, 0, 0]
+    row_group = np.array([g for g, _ in w_rows], dtype=np.int64)
+    for g in range(len(groups)):
+        for k, needed in enumerate(base_rows(w_codes[row_group == g])):
             if needed:
-                group_base[g, k] = n_rows[k]
-                n_rows[k] += 1
-    bases = [scratch(f"base_{name}", (n_rows[k], n_weights), np.float64) for k, name in enumerate("zuq")]
+                group_base[g, k] = n_base[k]
+                n_base[k] += 1
+    bases = [scratch(f"base_{name}", (n_base[k], n_weights), np.float64) for k, name in enumerate("zuq")]
     for g, (shape, _) in enumerate(groups):
         z, u, q = group_base[g]
         if z >= 0:
@@ -240,14 +255,35 @@ def plan_call(groups: list[tuple[Shape, list[Variant]]]) -> dict:
         if q >= 0:
             qs = orthogonal_matrices(np.array(layer_shapes), shape.seed, shape.trial, np.arange(1, shape.depth + 1))
             bases[2][q] = np.concatenate([m.ravel() for m in qs])
+    for r, ((g, _), (_, init)) in enumerate(w_rows.items()):
+        if w_codes[r] == ks.EXPLICIT:
+            shape = groups[g][0]
+            weights[r] = np.concatenate([sample(init.plan(s), s, dt, shape.seed, shape.trial, l + 1).ravel()
+                                         for l, s in enumerate(layer_shapes)])
+    sizes = np.array([a * b for a, b in layer_shapes], dtype=np.int64)
+    ks.fill_rows(sizes, 0, w_codes, w_params, row_group, seeds, trials, group_base, *bases, weights)
+    biases = np.empty((len(b_rows), int(widths[1:].sum())), dtype=dt)
+    b_codes, b_params = _fill_codes(shape0, b_rows, [(n,) for n in shape0.widths[1:]])
+    no_base = np.full((len(groups), 3), -1, dtype=np.int64)
+    ks.fill_rows(widths[1:], BIAS_TENSOR, b_codes, b_params, np.array([g for g, _ in b_rows], dtype=np.int64),
+                 seeds, trials, no_base, *bases, biases)
     x0, grad_seed = zip(*(inputs(shape) for shape, _ in groups))
-    explicit = np.stack(explicit_rows).astype(dt) if explicit_rows else np.empty((0, n_weights), dtype=dt)
-    return dict(variants=np.concatenate(tables), layer_params=np.concatenate(params), widths=widths,
-                x0=np.stack(x0), grad_seed=np.stack(grad_seed),
-                seeds=np.array([s.seed for s, _ in groups], dtype=np.uint64),
-                trials=np.array([s.trial for s, _ in groups], dtype=np.uint64), group_base=group_base,
-                base_z=bases[0], base_u=bases[1], base_q=bases[2], explicit=explicit, loss=LOSSES[shape0.loss],
+    return dict(variants=np.concatenate(tables), widths=widths, depths=depths, x0=np.stack(x0),
+                grad_seed=np.stack(grad_seed), weights=weights, biases=biases, loss=LOSSES[shape0.loss],
                 paired=shape0.input_corr is not None, backward=shape0.backward, jacobian=shape0.jacobian)
+
+
+def _fill_codes(shape: Shape, rows: dict, sizes: list) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (n_rows,) and parameters (n_rows, depth, 4) of :func:`fastinit.kernels.sampling.fill_rows`
+    for rows keyed ``(group, key) -> (row, initializer)`` (parameters do not depend on the group)."""
+    memo: dict = {}
+    codes = np.empty(len(rows), dtype=np.int64)
+    params = np.empty((len(rows), len(sizes), 4))
+    for r, (_, init) in enumerate(rows.values()):
+        if init.label not in memo:
+            memo[init.label] = _layer_params(shape, init, sizes)
+        codes[r], params[r] = memo[init.label]
+    return codes, params
 
 
 _BLAS = None
@@ -274,18 +310,19 @@ def _single_threaded_blas():
     return _BLAS.limit(limits=1, user_api="blas")
 
 
-def run_groups(groups: list[tuple[Shape, list[Variant]]]) -> list[np.ndarray]:
-    """Per-layer metrics of every variant of every group, in one parallel kernel call: one float64
-    array (n_variants, depth, N_METRICS) per group. The groups must share their shape.
+def run_groups(groups: list[tuple[Shape, list[Variant]]], depths=None) -> list[np.ndarray]:
+    """Per-layer metrics of every variant of every group at each of ``depths`` (default: the
+    shape's depth), in one parallel kernel call: one float64 array (n_variants, n_depths, depth,
+    N_METRICS) per group, NaN below each depth. The groups must share their shape.
 
     BLAS runs on one thread: Numba threads run the networks in parallel without oversubscribing
     the cores, and the results are bit-identical for any thread count (multi-threaded BLAS
     changes the last bits of a product with the number of threads).
     """
-    args = plan_call(groups)
+    args = plan_call(groups, depths)
     n = args["variants"].shape[0]
     shape0 = groups[0][0]
-    out = np.empty((n, shape0.depth, kn.N_METRICS))
+    out = np.empty((n, len(args["depths"]), shape0.depth, kn.N_METRICS))
     ws = scratch("workspace", (numba.get_num_threads(), kn.workspace_length(args["widths"], shape0.batch)),
                  args["x0"].dtype)
     with _single_threaded_blas():
@@ -295,23 +332,20 @@ def run_groups(groups: list[tuple[Shape, list[Variant]]]) -> list[np.ndarray]:
 
 def run_group(shape: Shape, variants: list[Variant]) -> np.ndarray:
     """Per-layer metrics of the variants of one group: float64 array (n_variants, depth, N_METRICS)."""
-    return run_groups([(shape, variants)])[0]
+    return run_groups([(shape, variants)])[0][:, 0]
 
 
-def memory_estimate(shape: Shape, *, n_explicit: int = 0, n_base_rows: int = 3, n_groups: int = 1,
-                    threads: int | None = None) -> int:
-    """Bytes a kernel call needs at peak: ``n_base_rows`` rows of base draws, the inputs of
-    ``n_groups`` groups, the weights of ``n_explicit`` structured initializers (sparse, identity),
-    and one workspace per thread."""
+def memory_estimate(shape: Shape, *, stored: int = 0, n_groups: int = 1, threads: int | None = None) -> int:
+    """Bytes a kernel call needs at peak: ``stored`` bytes of weight rows and base draws (see
+    :func:`stored_bytes`), the inputs of ``n_groups`` groups, and one workspace per thread."""
     threads = threads or numba.get_num_threads()
     item = np.dtype(shape.dtype).itemsize
-    n_w = sum(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
     w_max = max(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
     per_thread = kn.workspace_length(np.array(shape.widths, dtype=np.int64), shape.batch) * item
     if shape.jacobian:
         per_thread += 2 * max(shape.widths) * shape.widths[0] * 8 + w_max * 8
-    return (n_base_rows * n_w * 8 + n_groups * shape.batch * (shape.widths[0] + shape.widths[-1]) * item
-            + n_explicit * n_w * item + per_thread * threads)
+    return stored + n_groups * shape.batch * (shape.widths[0] + shape.widths[-1] + sum(shape.widths[1:])) * item \
+        + per_thread * threads
 
 
 def simulate(initializer, activation, depth: int | None = None, width: int | None = None, *,

@@ -1,5 +1,6 @@
 import math
 
+import naive
 import numba
 import numpy as np
 import pandas as pd
@@ -9,8 +10,6 @@ import fastinit as fi
 from fastinit import kernels
 from fastinit.rng import BIAS_TENSOR, INPUT_TENSOR, PROBE_TENSOR, TARGET_TENSOR
 from fastinit.simulate import make_shape, make_variant, plan_call, run_group, run_groups
-
-import naive
 
 
 def _reference(init, act, widths, batch, seed=0, trial=0, bias="zeros", loss="probe", corr=None, a=0.0):
@@ -97,9 +96,9 @@ def _user_code(a, out):
     # a user's own @njit code drives the public kernels
     z = kernels.fill_normal(np.empty(8), 0, 0, 1)
     ws = np.empty((numba.get_num_threads(), kernels.workspace_length(a.widths, a.x0.shape[1])))
-    kernels.network_statistics(a.variants, a.layer_params, a.widths, a.x0, a.grad_seed, a.seeds, a.trials,
-                               a.group_base, a.base_z, a.base_u, a.base_q, a.explicit, 0, False, True, False, ws, out)
-    return out[:, -1, 2].sum() + z[0] * 0.0
+    kernels.network_statistics(a.variants, a.widths, a.depths, a.x0, a.grad_seed, a.weights, a.biases, 0, False, True,
+                               False, ws, out)
+    return out[:, 0, -1, 2].sum() + z[0] * 0.0
 
 
 def test_kernels_callable_from_user_njit():
@@ -108,7 +107,7 @@ def test_kernels_callable_from_user_njit():
     args = plan_call([(shape, [make_variant("he_normal", "relu")] * 2)])
     kernel_args = namedtuple("Args", [k for k in args if k not in ("loss", "paired", "backward", "jacobian")])
     a = kernel_args(**{k: v for k, v in args.items() if k in kernel_args._fields})
-    out = np.empty((2, 3, kernels.N_METRICS))
+    out = np.empty((2, 1, 3, kernels.N_METRICS))
     total = _user_code(a, out)
     ref = fi.simulate("he_normal", "relu", depth=3, width=8, batch=4, dtype="float64")
     assert total == 2 * ref["preact_sq"].iloc[-1]
@@ -121,9 +120,24 @@ def test_groups_in_one_call_equal_separate_calls():
                 [make_variant("he_normal", "tanh")]]
     together = run_groups(list(zip(shapes, variants)))
     for shape, vs, res in zip(shapes, variants, together):
+        res = res[:, 0]
         np.testing.assert_array_equal(res, run_group(shape, vs))
         for v, row in zip(vs, res):  # shared base draws or drawn per network: the same numbers
             np.testing.assert_array_equal(row, run_group(shape, [v])[0])
+
+
+@pytest.mark.parametrize("backward", [True, False])
+def test_one_pass_serves_every_depth(backward):
+    """A depth-D network reported from a deeper call equals the depth-D network run alone, bit for bit."""
+    variants = [make_variant(i, a) for i, a in (("he_normal", "tanh"), ("lsuv", "relu"), ("identity", "linear"),
+                                                ("glorot_uniform", "selu"))]
+    deep = run_groups([(make_shape(7, 10, batch=6, backward=backward), variants)], depths=[1, 3, 7])[0]
+    for k, d in enumerate((1, 3, 7)):
+        alone = run_group(make_shape(d, 10, batch=6, backward=backward), variants)
+        np.testing.assert_array_equal(deep[:, k, :d], alone)
+        assert np.isnan(deep[:, k, d:]).all()
+    with pytest.raises(ValueError, match="depths"):
+        run_groups([(make_shape(7, 10, batch=6), variants)], depths=[3, 5])
 
 
 def test_batched_equals_single_and_any_thread_count():

@@ -47,18 +47,23 @@ def test_grid_expansion_and_table(reference):
     assert list(first["seed"].iloc[:4]) == [0, 1, 0, 1] and list(first["width"].iloc[:4]) == [8, 8, 16, 16]
 
 
-def test_rows_equal_simulate(reference):
+@pytest.mark.parametrize("depth", [2, 5])
+def test_rows_equal_simulate(reference, depth):
     row = reference[(reference["initializer"] == "he_normal") & (reference["activation"] == "tanh")
-                    & (reference["depth"] == 5) & (reference["width"] == 16) & (reference["seed"] == 1)]
-    sim = fi.simulate("he_normal", "tanh", depth=5, width=16, batch=8, seed=1)
+                    & (reference["depth"] == depth) & (reference["width"] == 16) & (reference["seed"] == 1)]
+    sim = fi.simulate("he_normal", "tanh", depth=depth, width=16, batch=8, seed=1)
     np.testing.assert_array_equal(row[list(METRICS)].to_numpy(float), sim[list(METRICS)].to_numpy(float))
 
 
 def test_chunks_pack_groups_of_one_shape():
     parts = chunks(load_spec(SPEC))
-    # one kernel call per (depth, width): two seeds (groups sharing draws) of 6 networks each
-    assert len(parts) == 4 and all(c.size == 12 for c in parts)
+    # one kernel call per width: two seeds (groups sharing draws) of 6 networks, each at depths 2 and 5
+    assert len(parts) == 2 and all(c.size == 24 for c in parts)
     assert all(sorted({s["seed"] for s in c.shapes}) == [0, 1] for c in parts)
+    assert all(sorted({s["depth"] for s in c.shapes}) == [2, 5] for c in parts)
+    # a small chunk_size splits between networks, never between the depths of one network
+    small = chunks(load_spec({**SPEC, "settings": {**SPEC["settings"], "chunk_size": 3}}))
+    assert len(small) == 2 * 2 * 6 and all(c.size == 2 for c in small)
 
 
 def test_spec_errors_reported_all_at_once():
@@ -88,7 +93,7 @@ def test_store_resume_and_refusal(tmp_path, reference):
     assert manifest["complete"] and manifest["n_configs"] == N_CONFIGS
     assert (out / "spec.toml").read_text().startswith('name = "tiny"')
     # delete one part: a rerun recomputes exactly it
-    victim = sorted((out / "parts").glob("*.parquet"))[3]
+    victim = sorted((out / "parts").glob("*.parquet"))[-1]
     victim.unlink()
     pd.testing.assert_frame_equal(fi.sweep(SPEC, out=out, progress=False), reference)
     other = {**SPEC, "name": "other"}

@@ -13,6 +13,8 @@ from ..rng import MASK_DRAW, draws_into, truncated_normal, uniform
 
 # Elementwise sampling codes shared by all kernels.
 CONSTANT, UNIFORM, NORMAL, TRUNCATED, ORTHOGONAL = 0, 1, 2, 3, 4
+#: Code of a row that :func:`fill_rows` leaves as it is (structured weights, filled by the caller).
+EXPLICIT = -1
 
 
 @jit
@@ -113,6 +115,40 @@ def fill_layers(widths, seed, trial, kind, out):
         else:
             fill_uniform(out[off:off + n], seed, trial, l)
         off += n
+    return out
+
+
+@pjit
+def fill_rows(sizes, tensor0, codes, params, row_group, seeds, trials, group_base, base_z, base_u, base_q, out):
+    """Fill rows of per-layer parameters: block ``l`` (``sizes[l-1]`` elements, tensor id
+    ``tensor0 + l``) of row ``r`` with code ``codes[r]`` and parameters ``params[r, l-1]`` of
+    :func:`from_base`, in the stream of the row's group ``g = row_group[r]``
+    (``seeds[g]``, ``trials[g]``). Rows of code ``EXPLICIT`` are left as they are.
+
+    A group with a row of ``base_z`` / ``base_u`` / ``base_q`` (``group_base[g]``, -1: none; these
+    rows lay out layers as ``out`` does) transforms those base draws, shared by its rows;
+    otherwise normals and uniforms are drawn here, with the same values. ORTHOGONAL needs
+    ``base_q``. Runs in parallel over (row, layer) pairs.
+    """
+    depth = sizes.shape[0]
+    off = np.zeros(depth + 1, np.int64)
+    for l in range(depth):
+        off[l + 1] = off[l] + sizes[l]
+    for t in prange(out.shape[0] * depth):
+        r, l = t // depth, t % depth
+        code = codes[r]
+        if code == EXPLICIT:
+            continue
+        g = row_group[r]
+        p = params[r, l]
+        seg = out[r, off[l]:off[l + 1]]
+        k = 2 if code == ORTHOGONAL else 1 if code == UNIFORM else 0
+        if code == CONSTANT or group_base[g, k] < 0:
+            elementwise_into(seg, 0, code, p[0], p[1], p[2], p[3], seeds[g], trials[g], tensor0 + l + 1)
+        else:
+            base = base_q if k == 2 else base_u if k == 1 else base_z
+            from_base(seg, code, p[0], p[1], p[2], p[3], base[group_base[g, k], off[l]:off[l + 1]], 0, seeds[g],
+                      trials[g], tensor0 + l + 1)
     return out
 
 

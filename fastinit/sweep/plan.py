@@ -1,12 +1,13 @@
 """Grid expansion, grouping into kernel calls, and the computation of one chunk.
 
 Configurations are numbered in the order of the grid's Cartesian product (``config_id``).
-Configurations that share everything but their initializer, activation and bias initializer form
-a *group*: one set of base random draws (common random numbers). Groups of one shape (differing
-only in seed and trial) are packed into *chunks* of at most ``chunk_size`` configurations and
-:data:`BASE_BUDGET` bytes of stored base draws; a chunk is one parallel kernel call and the unit of
-scheduling and storage. Each network is computed alone by one thread, so results do not depend on
-the chunking, and the chunking depends on the spec alone.
+Configurations that differ only in depth are one *network* (one forward pass serves every depth).
+Networks that share everything but their initializer, activation and bias initializer form a
+*group*: one set of random draws (common random numbers). Groups of one shape (differing only in
+seed and trial) are packed into *chunks* of at most ``chunk_size`` configurations (whole networks)
+and :data:`STORED_BUDGET` bytes of weight rows and base draws; a chunk is one parallel kernel call
+and the unit of scheduling and storage. Each network is computed alone by one thread, so results
+do not depend on the chunking, and the chunking depends on the spec alone.
 """
 from __future__ import annotations
 
@@ -19,12 +20,19 @@ import pandas as pd
 from ..activations import get_activation
 from ..initializers import get_initializer
 from ..kernels.network import METRICS
-from ..simulate import base_rows, make_shape, make_variant, memory_estimate, run_groups, weight_code
+from ..simulate import (
+    make_shape,
+    make_variant,
+    memory_estimate,
+    run_groups,
+    stored_bytes,
+)
 from .spec import DEFAULTS, Spec
 
 VARIANT_KEYS = ("initializer", "activation", "bias_initializer")
-#: Most bytes of stored base draws per chunk (a fixed number, so chunks depend on the spec alone).
-BASE_BUDGET = 256 * 2 ** 20
+#: Most bytes of weight rows and base draws stored per chunk (a fixed number, so chunks depend on
+#: the spec alone).
+STORED_BUDGET = 256 * 2 ** 20
 SHAPE_KEYS = ("depth", "width", "widths", "batch", "seed", "trial", "input", "input_corr", "dtype", "backward",
               "jacobian", "loss")
 
@@ -76,34 +84,59 @@ def table_columns(spec: Spec) -> list[str]:
 
 
 def chunks(spec: Spec) -> list[Chunk]:
-    """Group the configurations and pack the groups of each shape into chunks."""
+    """Group the configurations and pack the groups of each shape into chunks.
+
+    Configurations that differ only in depth (widths given by ``width``) are one network: its
+    depths go to the same chunk, and one forward pass serves them all.
+    """
     size = spec.value("chunk_size")
     cols = table_columns(spec)[1:]
     varying = [k for k in SHAPE_KEYS if k in spec.grid and k not in ("seed", "trial")]
-    buckets: dict[tuple, dict[tuple, list]] = {}
+    buckets: dict[tuple, dict[tuple, dict[tuple, list]]] = {}
     for cid, cfg in configs(spec):
-        shape_key = tuple(repr(cfg[k]) for k in varying)
+        shape_key = tuple(repr(cfg[k]) for k in varying if k != "depth" or "widths" in cfg)
         group_key = (cfg.get("seed"), cfg.get("trial"))
-        buckets.setdefault(shape_key, {}).setdefault(group_key, []).append((cid, cfg))
+        network_key = tuple(id(cfg[k]) for k in VARIANT_KEYS)
+        buckets.setdefault(shape_key, {}).setdefault(group_key, {}).setdefault(network_key, []).append((cid, cfg))
     memo: dict = {}   # grid values repeat as the same objects: resolve each once
     out: list[Chunk] = []
     for groups in buckets.values():
-        pieces = [members[i:i + size] for members in groups.values() for i in range(0, len(members), size)]
-        shape = make_shape(**_shape_kwargs(pieces[0][0][1]))
-        n_w = sum(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
+        trunk = _trunk(next(iter(next(iter(groups.values())).values()))[0][1], groups)
         current: list = []
         used = 0
-        for piece in pieces:
-            codes = [_once(memo, ("code", id(cfg["initializer"])), weight_code, cfg["initializer"], shape)
-                     for _, cfg in piece]
-            need = 8 * n_w * sum(base_rows(codes))
-            if current and (len(current) + len(piece) > size or used + need > BASE_BUDGET):
-                out.append(_chunk(len(out), current, cols, spec, memo))
-                current, used = [], 0
-            current += piece
-            used += need
+        for networks in groups.values():
+            for piece in _pieces(list(networks.values()), size):
+                inits = [_once(memo, ("init", id(net[0][1]["initializer"])), get_initializer, net[0][1]["initializer"])
+                         for net in piece]
+                need = stored_bytes(trunk, inits)
+                n = sum(len(net) for net in piece)
+                if current and (len(current) + n > size or used + need > STORED_BUDGET):
+                    out.append(_chunk(len(out), current, cols, spec, memo))
+                    current, used = [], 0
+                current += [member for net in piece for member in net]
+                used += need
         out.append(_chunk(len(out), current, cols, spec, memo))
     return out
+
+
+def _trunk(cfg: dict, groups: dict):
+    """The deepest shape of a bucket (all its networks' depths are prefixes of it)."""
+    kwargs = _shape_kwargs(cfg)
+    if "widths" not in kwargs:
+        kwargs["depth"] = max(c["depth"] for nets in groups.values() for net in nets.values() for _, c in net)
+    return make_shape(**kwargs)
+
+
+def _pieces(networks: list, size: int) -> list:
+    """Consecutive networks packed into pieces of at most ``size`` configurations (a network with
+    more depths than that is a piece of its own)."""
+    pieces, current = [], []
+    for net in networks:
+        if current and sum(map(len, current)) + len(net) > size:
+            pieces.append(current)
+            current = []
+        current.append(net)
+    return pieces + [current]
 
 
 def _once(memo: dict, key, fn, *args):
@@ -128,29 +161,39 @@ def _chunk(chunk_id: int, members: list, cols: list, spec: Spec, memo: dict) -> 
                  [tuple(cfg[k] for k in VARIANT_KEYS) for _, cfg in members], columns, bool(spec.value("theory")))
 
 
-def _groups(chunk: Chunk) -> list[tuple]:
-    """The chunk's groups in order of first appearance: (Shape, [Variant], [positions in chunk])."""
-    groups: dict[tuple, list] = {}
-    for i, kwargs in enumerate(chunk.shapes):
-        groups.setdefault((kwargs.get("seed"), kwargs.get("trial")), []).append(i)
+def _depth(kwargs: dict) -> int:
+    return len(kwargs["widths"]) - 1 if "widths" in kwargs else kwargs["depth"]
+
+
+def _groups(chunk: Chunk) -> tuple[list[tuple], list[int]]:
+    """The chunk's groups in order of first appearance, each (trunk Shape, [Variant] one per
+    network, [[positions in chunk] per network]), and the depths the chunk reports."""
+    depths = sorted({_depth(kwargs) for kwargs in chunk.shapes})
+    groups: dict[tuple, dict] = {}
+    for i, (kwargs, variant) in enumerate(zip(chunk.shapes, chunk.variants)):
+        key = tuple(repr(v) for v in variant)
+        groups.setdefault((kwargs.get("seed"), kwargs.get("trial")), {}).setdefault(key, []).append(i)
     memo: dict = {}
-    variants = [_once(memo, tuple(map(id, v)), make_variant, *v) for v in chunk.variants]
-    return [(make_shape(**chunk.shapes[idx[0]]), [variants[i] for i in idx], idx) for idx in groups.values()]
+    out = []
+    for nets in groups.values():
+        first = chunk.shapes[next(iter(nets.values()))[0]]
+        trunk = make_shape(**({**first, "depth": depths[-1]} if "widths" not in first else first))
+        variants = [_once(memo, key, make_variant, *chunk.variants[idx[0]]) for key, idx in nets.items()]
+        out.append((trunk, variants, list(nets.values())))
+    return out, depths
 
 
 def chunk_memory(chunk: Chunk, threads: int | None = None) -> int:
     """Peak bytes of computing a chunk."""
-    groups = _groups(chunk)
-    shape = groups[0][0]
-    codes = [[weight_code(v.initializer, shape) for v in variants] for _, variants, _ in groups]
-    return memory_estimate(shape, n_explicit=sum(c.count(-1) for c in codes),
-                           n_base_rows=sum(sum(base_rows(c)) for c in codes), n_groups=len(groups), threads=threads)
+    groups, _ = _groups(chunk)
+    stored = sum(stored_bytes(shape, [v.initializer for v in variants]) for shape, variants, _ in groups)
+    return memory_estimate(groups[0][0], stored=stored, n_groups=len(groups), threads=threads)
 
 
 def describe(chunk: Chunk) -> str:
-    """A short description of a chunk's shape for messages."""
-    return ", ".join(f"{k}={v}" for k, v in chunk.shapes[0].items()
-                     if k in ("depth", "width", "widths", "batch", "dtype"))
+    """A short description of a chunk's (deepest) shape for messages."""
+    deepest = max(chunk.shapes, key=_depth)
+    return ", ".join(f"{k}={v}" for k, v in deepest.items() if k in ("depth", "width", "widths", "batch", "dtype"))
 
 
 def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
@@ -158,31 +201,35 @@ def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
     if threads:
         import numba
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    groups = _groups(chunk)
-    results = run_groups([(shape, variants) for shape, variants, _ in groups])
-    depth = groups[0][0].depth
-    metrics = np.empty((chunk.size, depth, len(METRICS)))
-    for (_, _, idx), res in zip(groups, results):
-        metrics[idx] = res
-    n = chunk.size
-    data = {"config_id": np.repeat(np.asarray(chunk.config_ids, dtype=np.int64), depth)}
+    groups, depths = _groups(chunk)
+    results = run_groups([(shape, variants) for shape, variants, _ in groups], depths)
+    blocks: list = [None] * chunk.size
+    for (_, _, nets), res in zip(groups, results):
+        for idx, net in zip(nets, res):
+            for i in idx:
+                d = _depth(chunk.shapes[i])
+                blocks[i] = net[depths.index(d), :d]
+    counts = np.array([len(b) for b in blocks])
+    data = {"config_id": np.repeat(np.asarray(chunk.config_ids, dtype=np.int64), counts)}
     for c, vals in chunk.columns.items():
-        data[c] = np.repeat(np.asarray(vals, dtype=object if isinstance(vals[0], str) else None), depth)
-    data["layer"] = np.tile(np.arange(1, depth + 1, dtype=np.int64), n)
-    flat = metrics.reshape(n * depth, -1)
+        data[c] = np.repeat(np.asarray(vals, dtype=object if isinstance(vals[0], str) else None), counts)
+    data["layer"] = np.concatenate([np.arange(1, n + 1, dtype=np.int64) for n in counts])
+    flat = np.concatenate(blocks)
     for j, m in enumerate(METRICS):
         data[m] = flat[:, j].astype(np.int64) if m in ("distinct_units", "nonfinite") and np.isfinite(flat[:, j]).all() \
             else flat[:, j]
     df = pd.DataFrame(data)
     if chunk.theory:
         from ..theory import predict
-        pred = np.empty((n, depth, 3))
-        for shape, variants, idx in groups:
-            for i, v in zip(idx, variants):
-                p = predict(v.initializer, v.activation, widths=shape.widths, bias_initializer=v.bias_initializer,
-                            input=shape.input, input_corr=shape.input_corr, loss=shape.loss)
-                pred[i] = p.drop(columns="layer").to_numpy()
-        pred = pred.reshape(n * depth, 3)
+        preds = []
+        for shape, variants, nets in groups:
+            for v, idx in zip(variants, nets):
+                for i in idx:
+                    p = predict(v.initializer, v.activation, widths=shape.widths[:_depth(chunk.shapes[i]) + 1],
+                                bias_initializer=v.bias_initializer, input=shape.input, input_corr=shape.input_corr,
+                                loss=shape.loss)
+                    preds.append((i, p.drop(columns="layer").to_numpy()))
+        pred = np.concatenate([p for _, p in sorted(preds, key=lambda t: t[0])])
         for j, c in enumerate(p.columns.drop("layer")):
             df[f"{c}_theory"] = pred[:, j]
     return df
