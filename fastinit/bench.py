@@ -279,14 +279,23 @@ def cold_start_row() -> dict:
     return res
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="fastinit bench", description=__doc__)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``fastinit bench`` and ``benchmarks/peers.py``."""
     p.add_argument("--quick", action="store_true", help="small workloads (a smoke run)")
     p.add_argument("--peer-limit", type=int, default=None, help="most configurations a peer runs per workload")
-    p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--no-torch", action="store_true", help="compare with NumPy only")
     p.add_argument("--cold", action="store_true", help="also time cold and warm starts of the CLI")
     p.add_argument("--json", metavar="FILE", help="write all results as JSON")
-    args = p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="fastinit bench", description=__doc__)
+    add_arguments(p)
+    return run(p.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark with parsed options and print the tables."""
     limit = args.peer_limit or (50 if args.quick else 2000)
     peers = {"numpy": _numpy_peer()}
     if not args.no_torch:

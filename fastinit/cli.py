@@ -113,10 +113,11 @@ def main(argv=None) -> int:
     s.add_argument("--stats", action="store_true", help="sample statistics of every initializer")
     s.set_defaults(func=_cmd_list)
 
+    from . import bench
     s = sub.add_parser("bench", help="side-by-side benchmark against PyTorch and NumPy loops",
-                       description="Run benchmarks/peers.py workloads (needs the 'bench' extra for torch).")
-    s.add_argument("--quick", action="store_true", help="small workloads")
-    s.set_defaults(func=lambda a: __import__("fastinit.bench", fromlist=["main"]).main(["--quick"] if a.quick else []))
+                       description="Run the benchmarks/peers.py workloads (needs the 'bench' extra for torch).")
+    bench.add_arguments(s)
+    s.set_defaults(func=bench.run)
 
     args = p.parse_args(argv)
     try:

@@ -234,11 +234,19 @@ def truncated_normal(seed, trial, tensor, element, lo, hi):
     """Standard normal conditioned on ``lo <= z <= hi`` (bounds in sigma units), by redraw.
 
     The first draw is the element's plain standard normal (so truncated and untruncated
-    initializers share their draws inside the bounds); a rejected draw is replaced by the same
-    element's draw 1, 2, .... Returns NaN if :data:`MAX_DRAW` redraws all fail, which callers
-    prevent by refusing intervals of probability below 1e-3.
+    initializers share their draws inside the bounds); a rejected draw is replaced by
+    :func:`truncated_redraw`.
     """
-    for draw in range(MAX_DRAW + 1):
+    z = standard_normal(seed, trial, tensor, element, 0)
+    return z if lo <= z <= hi else truncated_redraw(seed, trial, tensor, element, lo, hi)
+
+
+@jit
+def truncated_redraw(seed, trial, tensor, element, lo, hi):
+    """The element's first of draws 1, 2, ... inside ``[lo, hi]`` (its draw 0 was rejected).
+    Returns NaN if :data:`MAX_DRAW` redraws all fail, which callers prevent by refusing intervals
+    of probability below 1e-3."""
+    for draw in range(1, MAX_DRAW + 1):
         z = standard_normal(seed, trial, tensor, element, draw)
         if lo <= z <= hi:
             return z

@@ -9,7 +9,7 @@ import numpy as np
 from numba import prange
 
 from .._config import jit, pjit
-from ..rng import MASK_DRAW, draws_into, truncated_normal, uniform
+from ..rng import MASK_DRAW, draws_into, truncated_redraw, uniform
 
 # Elementwise sampling codes shared by all kernels.
 CONSTANT, UNIFORM, NORMAL, TRUNCATED, ORTHOGONAL = 0, 1, 2, 3, 4
@@ -33,7 +33,7 @@ def from_base(out, code, p0, p1, p2, p3, base, first, seed, trial, tensor):
         if code == TRUNCATED:
             for i in range(n):     # the rare redraws, in their own pass so the first one vectorises
                 if base[i] < p2 or base[i] > p3:
-                    out[i] = p0 + p1 * truncated_normal(seed, trial, tensor, first + i, p2, p3)
+                    out[i] = p0 + p1 * truncated_redraw(seed, trial, tensor, first + i, p2, p3)
     elif code == UNIFORM:
         for i in range(n):
             out[i] = p0 + (p1 - p0) * base[i]
