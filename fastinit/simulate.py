@@ -125,10 +125,15 @@ def make_variant(initializer, activation, bias_initializer="zeros") -> Variant:
     """Resolve the initializer, activation and bias initializer of one network."""
     init = get_initializer(initializer)
     bias = get_initializer(bias_initializer)
-    if bias.is_data_dependent or bias.plan((4,)).code is None or bias.plan((4,)).kind == "orthogonal":
+    if bias.label not in _ELEMENTWISE and (bias.is_data_dependent or bias.plan((4,)).code is None
+                                           or bias.plan((4,)).kind == "orthogonal"):
         raise ValueError(f"bias_initializer={bias.label!r} must be elementwise (constant, uniform, normal or "
                          f"truncated normal)")
+    _ELEMENTWISE.add(bias.label)
     return Variant(init, get_activation(activation), bias)
+
+
+_ELEMENTWISE: set = set()   # labels of initializers checked to be elementwise
 
 
 def inputs(shape: Shape) -> tuple[np.ndarray, np.ndarray]:
@@ -276,14 +281,17 @@ def plan_call(groups: list[tuple[Shape, list[Variant]]], depths=None) -> dict:
 def _fill_codes(shape: Shape, rows: dict, sizes: list) -> tuple[np.ndarray, np.ndarray]:
     """Codes (n_rows,) and parameters (n_rows, depth, 4) of :func:`fastinit.kernels.sampling.fill_rows`
     for rows keyed ``(group, key) -> (row, initializer)`` (parameters do not depend on the group)."""
-    memo: dict = {}
     codes = np.empty(len(rows), dtype=np.int64)
     params = np.empty((len(rows), len(sizes), 4))
     for r, (_, init) in enumerate(rows.values()):
-        if init.label not in memo:
-            memo[init.label] = _layer_params(shape, init, sizes)
-        codes[r], params[r] = memo[init.label]
+        key = (init.label, tuple(sizes), shape.dtype)
+        if key not in _PARAMS:
+            _PARAMS[key] = _layer_params(shape, init, sizes)
+        codes[r], params[r] = _PARAMS[key]
     return codes, params
+
+
+_PARAMS: dict = {}   # (label, layer sizes, dtype) -> fill code and parameters
 
 
 _BLAS = None

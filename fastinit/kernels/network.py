@@ -59,7 +59,16 @@ def sum_products(a, b, acc):
             acc[k] += np.float64(a[i + k]) * np.float64(b[i + k])
     for i in range(m, n):
         acc[i - m] += np.float64(a[i]) * np.float64(b[i])
-    return acc.sum()
+    return lane_total(acc)
+
+
+@jit
+def lane_total(acc):
+    """The sum of LANES lane accumulators, in a fixed order."""
+    total = 0.0
+    for k in range(LANES):
+        total += acc[k]
+    return total
 
 
 @jit
@@ -176,17 +185,16 @@ def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats, buf, kbu
             accumulate_moments(acc, k, hf[start + k], xf[start + k], df[start + k], h0, x0, sat_level)
     for e in range(m, n):
         accumulate_moments(acc, e - m, hf[e], xf[e], df[e], h0, x0, sat_level)
-    s = acc.sum(axis=1)
-    mh, mx = s[0] / n, s[2] / n
+    mh, mx = lane_total(acc[0]) / n, lane_total(acc[2]) / n
     stats[PREACT_MEAN] = h0 + mh
-    stats[PREACT_VAR] = clamp_nonnegative(s[1] / n - mh * mh)
-    stats[PREACT_SQ] = s[4] / n
+    stats[PREACT_VAR] = clamp_nonnegative(lane_total(acc[1]) / n - mh * mh)
+    stats[PREACT_SQ] = lane_total(acc[4]) / n
     stats[ACT_MEAN] = x0 + mx
-    stats[ACT_VAR] = clamp_nonnegative(s[3] / n - mx * mx)
-    stats[ACT_SQ] = s[5] / n
-    stats[FRAC_SATURATED] = s[6] / n
-    stats[FRAC_ZERO] = s[7] / n
-    stats[NONFINITE] = s[8]
+    stats[ACT_VAR] = clamp_nonnegative(lane_total(acc[3]) / n - mx * mx)
+    stats[ACT_SQ] = lane_total(acc[5]) / n
+    stats[FRAC_SATURATED] = lane_total(acc[6]) / n
+    stats[FRAC_ZERO] = lane_total(acc[7]) / n
+    stats[NONFINITE] = lane_total(acc[8])
     if paired:
         total = 0.0
         for k in range(rows // 2):

@@ -39,14 +39,15 @@ SHAPE_KEYS = ("depth", "width", "widths", "batch", "seed", "trial", "input", "in
 
 @dataclass
 class Chunk:
-    """One unit of work: configurations of one group (plain data, so it pickles for Dask)."""
+    """One unit of work: configurations of one shape (plain data, so it pickles for Dask)."""
 
     chunk_id: int
-    shapes: list            # simulate settings of each configuration (one shape, several seeds/trials)
+    shapes: list            # simulate settings of each configuration (one shape, several seeds/trials/depths)
     config_ids: list
     variants: list          # (initializer, activation, bias_initializer) specs
     columns: dict           # grid column name -> list of values (labels for named things)
     theory: bool = False
+    stored: int = 0         # bytes of weight rows and base draws (see simulate.stored_bytes)
 
     @property
     def size(self) -> int:
@@ -93,29 +94,30 @@ def chunks(spec: Spec) -> list[Chunk]:
     cols = table_columns(spec)[1:]
     varying = [k for k in SHAPE_KEYS if k in spec.grid and k not in ("seed", "trial")]
     buckets: dict[tuple, dict[tuple, dict[tuple, list]]] = {}
+    memo: dict = {}   # grid values repeat as the same objects: resolve each once
     for cid, cfg in configs(spec):
         shape_key = tuple(repr(cfg[k]) for k in varying if k != "depth" or "widths" in cfg)
         group_key = (cfg.get("seed"), cfg.get("trial"))
         network_key = tuple(id(cfg[k]) for k in VARIANT_KEYS)
-        buckets.setdefault(shape_key, {}).setdefault(group_key, {}).setdefault(network_key, []).append((cid, cfg))
-    memo: dict = {}   # grid values repeat as the same objects: resolve each once
+        kwargs = _once(memo, ("shape", shape_key, group_key, cfg.get("depth")), _shape_kwargs, cfg)
+        buckets.setdefault(shape_key, {}).setdefault(group_key, {}).setdefault(network_key, []).append(
+            (cid, cfg, kwargs))
     out: list[Chunk] = []
-    for groups in buckets.values():
+    for b, groups in enumerate(buckets.values()):
         trunk = _trunk(next(iter(next(iter(groups.values())).values()))[0][1], groups)
         current: list = []
         used = 0
         for networks in groups.values():
             for piece in _pieces(list(networks.values()), size):
-                inits = [_once(memo, ("init", id(net[0][1]["initializer"])), get_initializer, net[0][1]["initializer"])
-                         for net in piece]
-                need = stored_bytes(trunk, inits)
+                inits = [net[0][1]["initializer"] for net in piece]
+                need = _once(memo, ("stored", b, *map(id, inits)), stored_bytes, trunk, inits)
                 n = sum(len(net) for net in piece)
                 if current and (len(current) + n > size or used + need > STORED_BUDGET):
-                    out.append(_chunk(len(out), current, cols, spec, memo))
+                    out.append(_chunk(len(out), current, cols, spec, memo, used))
                     current, used = [], 0
                 current += [member for net in piece for member in net]
                 used += need
-        out.append(_chunk(len(out), current, cols, spec, memo))
+        out.append(_chunk(len(out), current, cols, spec, memo, used))
     return out
 
 
@@ -123,7 +125,7 @@ def _trunk(cfg: dict, groups: dict):
     """The deepest shape of a bucket (all its networks' depths are prefixes of it)."""
     kwargs = _shape_kwargs(cfg)
     if "widths" not in kwargs:
-        kwargs["depth"] = max(c["depth"] for nets in groups.values() for net in nets.values() for _, c in net)
+        kwargs["depth"] = max(c["depth"] for nets in groups.values() for net in nets.values() for _, c, _ in net)
     return make_shape(**kwargs)
 
 
@@ -154,11 +156,15 @@ def _shape_kwargs(cfg: dict) -> dict:
     return shape
 
 
-def _chunk(chunk_id: int, members: list, cols: list, spec: Spec, memo: dict) -> Chunk:
+def _chunk(chunk_id: int, members: list, cols: list, spec: Spec, memo: dict, stored: int) -> Chunk:
+    """A chunk of ``members`` (config_id, settings, shape settings); equal shape settings and
+    variants are shared objects, which keeps the chunk small when pickled."""
     columns = {c: [len(cfg["widths"]) - 1 if c == "depth" and "widths" in cfg
-                   else _once(memo, ("label", c, id(cfg[c])), label, c, cfg[c]) for _, cfg in members] for c in cols}
-    return Chunk(chunk_id, [_shape_kwargs(cfg) for _, cfg in members], [cid for cid, _ in members],
-                 [tuple(cfg[k] for k in VARIANT_KEYS) for _, cfg in members], columns, bool(spec.value("theory")))
+                   else _once(memo, ("label", c, id(cfg[c])), label, c, cfg[c]) for _, cfg, _ in members] for c in cols}
+    variants = [_once(memo, ("variant", *(id(cfg[k]) for k in VARIANT_KEYS)), lambda c: tuple(c[k] for k in VARIANT_KEYS),
+                      cfg) for _, cfg, _ in members]
+    return Chunk(chunk_id, [kwargs for _, _, kwargs in members], [cid for cid, _, _ in members], variants, columns,
+                 bool(spec.value("theory")), stored)
 
 
 def _depth(kwargs: dict) -> int:
@@ -171,8 +177,7 @@ def _groups(chunk: Chunk) -> tuple[list[tuple], list[int]]:
     depths = sorted({_depth(kwargs) for kwargs in chunk.shapes})
     groups: dict[tuple, dict] = {}
     for i, (kwargs, variant) in enumerate(zip(chunk.shapes, chunk.variants)):
-        key = tuple(repr(v) for v in variant)
-        groups.setdefault((kwargs.get("seed"), kwargs.get("trial")), {}).setdefault(key, []).append(i)
+        groups.setdefault((kwargs.get("seed"), kwargs.get("trial")), {}).setdefault(id(variant), []).append(i)
     memo: dict = {}
     out = []
     for nets in groups.values():
@@ -185,14 +190,14 @@ def _groups(chunk: Chunk) -> tuple[list[tuple], list[int]]:
 
 def chunk_memory(chunk: Chunk, threads: int | None = None) -> int:
     """Peak bytes of computing a chunk."""
-    groups, _ = _groups(chunk)
-    stored = sum(stored_bytes(shape, [v.initializer for v in variants]) for shape, variants, _ in groups)
-    return memory_estimate(groups[0][0], stored=stored, n_groups=len(groups), threads=threads)
+    deepest = max({id(k): k for k in chunk.shapes}.values(), key=_depth)
+    n_groups = len({(k.get("seed"), k.get("trial")) for k in chunk.shapes})
+    return memory_estimate(make_shape(**deepest), stored=chunk.stored, n_groups=n_groups, threads=threads)
 
 
 def describe(chunk: Chunk) -> str:
     """A short description of a chunk's (deepest) shape for messages."""
-    deepest = max(chunk.shapes, key=_depth)
+    deepest = max({id(k): k for k in chunk.shapes}.values(), key=_depth)
     return ", ".join(f"{k}={v}" for k, v in deepest.items() if k in ("depth", "width", "widths", "batch", "dtype"))
 
 
