@@ -26,7 +26,8 @@ SIMULATE_KEYS = ("initializer", "activation", "bias_initializer", "depth", "widt
                  "trial", "input", "input_corr", "dtype", "backward", "jacobian", "loss")
 #: Keys only ``[settings]`` takes: engine options.
 ENGINE_KEYS = {"theory": "true or false: add mean-field predictions (preact_sq_theory, ...)",
-               "chunk_size": "an integer >= 1: most configurations per stored chunk"}
+               "chunk_size": "an integer >= 1: most configurations per stored chunk "
+                             "(the depths of one network stay together)"}
 TOP_KEYS = ("name", "description", "grid", "settings")
 DEFAULTS = {"bias_initializer": "zeros", "batch": 128, "seed": 0, "trial": 0, "input": "normal", "input_corr": None,
             "dtype": "float32", "backward": True, "jacobian": False, "loss": "probe", "theory": False,
