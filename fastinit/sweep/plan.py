@@ -108,15 +108,20 @@ def chunks(spec: Spec) -> list[Chunk]:
         current: list = []
         used = 0
         for networks in groups.values():
+            inits: list = []    # initializers of this group in the current chunk, and their stored bytes
+            group_used = 0
             for piece in _pieces(list(networks.values()), size):
-                inits = [net[0][1]["initializer"] for net in piece]
-                need = _once(memo, ("stored", b, *map(id, inits)), stored_bytes, trunk, inits)
+                more = [net[0][1]["initializer"] for net in piece]
+                stored = _once(memo, ("stored", b, *map(id, inits + more)), stored_bytes, trunk, inits + more)
                 n = sum(len(net) for net in piece)
-                if current and (len(current) + n > size or used + need > STORED_BUDGET):
+                if current and (len(current) + n > size or used + stored - group_used > STORED_BUDGET):
                     out.append(_chunk(len(out), current, cols, spec, memo, used))
-                    current, used = [], 0
+                    current, used, inits, group_used = [], 0, [], 0
+                    stored = _once(memo, ("stored", b, *map(id, more)), stored_bytes, trunk, more)
                 current += [member for net in piece for member in net]
-                used += need
+                used += stored - group_used
+                inits += more
+                group_used = stored
         out.append(_chunk(len(out), current, cols, spec, memo, used))
     return out
 
