@@ -41,7 +41,7 @@ VARIANT_COLUMNS = ("group", "weight_row", "bias_row", "act_code", "act_param", "
 V_GROUP, V_WEIGHT_ROW, V_BIAS_ROW, V_ACT, V_ACT_PARAM, V_SAT, V_LSUV_TOL, V_LSUV_ITER = range(len(VARIANT_COLUMNS))
 
 LOSS_PROBE, LOSS_MSE = 0, 1
-#: Float64 accumulators per sum (vectorised; combined in a fixed order).
+#: Float64 accumulators per sum (vectorised; combined in a fixed order; a power of two).
 LANES = 64
 #: Sums per lane of :func:`forward_layer_statistics` (the size of the ``acc`` scratch is (9, LANES)).
 N_SUMS = 9
@@ -64,11 +64,13 @@ def sum_products(a, b, acc):
 
 @jit
 def lane_total(acc):
-    """The sum of LANES lane accumulators, in a fixed order."""
-    total = 0.0
-    for k in range(LANES):
-        total += acc[k]
-    return total
+    """The sum of LANES lane accumulators by pairwise halving (a fixed order; overwrites ``acc``)."""
+    half = LANES // 2
+    while half > 0:
+        for k in range(half):
+            acc[k] += acc[k + half]
+        half //= 2
+    return acc[0]
 
 
 @jit
