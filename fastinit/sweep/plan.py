@@ -213,18 +213,21 @@ def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     groups, depths = _groups(chunk)
     results = run_groups([(shape, variants) for shape, variants, _ in groups], depths)
-    blocks: list = [None] * chunk.size
-    for (_, _, nets), res in zip(groups, results):
-        for idx, net in zip(nets, res):
-            for i in idx:
-                d = _depth(chunk.shapes[i])
-                blocks[i] = net[depths.index(d), :d]
-    counts = np.array([len(b) for b in blocks])
+    network = np.empty(chunk.size, dtype=np.int64)     # each configuration's network in `results`
+    first = 0
+    for _, _, nets in groups:
+        for j, idx in enumerate(nets):
+            network[idx] = first + j
+        first += len(nets)
+    memo: dict = {}
+    counts = np.array([_once(memo, id(kwargs), _depth, kwargs) for kwargs in chunk.shapes], dtype=np.int64)
+    row_layer = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    flat = np.concatenate(results)[np.repeat(network, counts), np.repeat(np.searchsorted(depths, counts), counts),
+                                   row_layer]
     data = {"config_id": np.repeat(np.asarray(chunk.config_ids, dtype=np.int64), counts)}
     for c, vals in chunk.columns.items():
         data[c] = np.repeat(np.asarray(vals, dtype=object if isinstance(vals[0], str) else None), counts)
-    data["layer"] = np.concatenate([np.arange(1, n + 1, dtype=np.int64) for n in counts])
-    flat = np.concatenate(blocks)
+    data["layer"] = row_layer + 1
     for j, m in enumerate(METRICS):
         data[m] = flat[:, j].astype(np.int64) if m in ("distinct_units", "nonfinite") and np.isfinite(flat[:, j]).all() \
             else flat[:, j]
