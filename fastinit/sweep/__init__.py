@@ -12,7 +12,7 @@ import pandas as pd
 
 from .plan import Chunk, chunk_memory, chunks, compute_chunk, describe
 from .spec import Spec, SpecError, load_spec
-from .store import Store
+from .store import Store, table
 
 BACKENDS = ("local", "dask")
 
@@ -110,8 +110,7 @@ def sweep(spec, out=None, *, backend: str = "local", progress: bool = True, resu
         return store.load()
     if not results:
         return pd.DataFrame()
-    return pd.concat(results, ignore_index=True).sort_values(["config_id", "layer"], kind="stable") \
-        .reset_index(drop=True)
+    return table(results)
 
 
 def _run_dask(todo: list[Chunk], scheduler: str | None, threads: int | None, finished) -> None:
