@@ -186,19 +186,21 @@ def weight_code(initializer, shape: Shape) -> int:
     return ks.EXPLICIT if code is None else code
 
 
-def weight_rows(variants: list[Variant]) -> list:
-    """Keys of the weight rows a group of networks needs, one per network: networks with the same
-    initializer share a row, LSUV networks (whose weights are rescaled in place) own theirs."""
-    return [("lsuv", i) if v.initializer.is_data_dependent else v.initializer.label for i, v in enumerate(variants)]
+def weight_rows(initializers: list[Initializer]) -> list:
+    """Keys of the weight rows a group of networks with these initializers needs, one per network:
+    networks with the same initializer share a row, LSUV networks (whose weights are rescaled in
+    place) own theirs."""
+    return [("lsuv", i) if init.is_data_dependent else init.label for i, init in enumerate(initializers)]
 
 
 def stored_bytes(shape: Shape, initializers: list) -> int:
-    """Bytes of weight rows and base draws that one group of networks with these initializers stores."""
+    """Bytes of weight rows and base draws that one group of networks with these initializers
+    (names or specs) stores."""
+    inits = [get_initializer(init) for init in initializers]
+    rows = dict(zip(weight_rows(inits), inits))
+    codes = [weight_code(init, shape) for init in rows.values()]
     n_w = sum(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
-    keys = {("lsuv", i) if get_initializer(init).is_data_dependent else get_initializer(init).label: init
-            for i, init in enumerate(initializers)}
-    codes = [weight_code(init, shape) for init in keys.values()]
-    return n_w * (len(keys) * np.dtype(shape.dtype).itemsize + 8 * sum(base_rows(codes)))
+    return n_w * (len(rows) * np.dtype(shape.dtype).itemsize + 8 * sum(base_rows(codes)))
 
 
 def plan_call(groups: list[tuple[Shape, list[Variant]]], depths=None) -> dict:
@@ -227,7 +229,7 @@ def plan_call(groups: list[tuple[Shape, list[Variant]]], depths=None) -> dict:
     for g, (shape, variants) in enumerate(groups):
         t = np.zeros((len(variants), len(kn.VARIANT_COLUMNS)))
         t[:, kn.V_GROUP] = g
-        for v, (var, key) in enumerate(zip(variants, weight_rows(variants))):
+        for v, (var, key) in enumerate(zip(variants, weight_rows([var.initializer for var in variants]))):
             t[v, kn.V_WEIGHT_ROW] = w_rows.setdefault((g, key), (len(w_rows), var.initializer.sampled))[0]
             t[v, kn.V_BIAS_ROW] = b_rows.setdefault((g, var.bias_initializer.label),
                                                     (len(b_rows), var.bias_initializer))[0]
@@ -345,15 +347,16 @@ def run_group(shape: Shape, variants: list[Variant]) -> np.ndarray:
 
 def memory_estimate(shape: Shape, *, stored: int = 0, n_groups: int = 1, threads: int | None = None) -> int:
     """Bytes a kernel call needs at peak: ``stored`` bytes of weight rows and base draws (see
-    :func:`stored_bytes`), the inputs of ``n_groups`` groups, and one workspace per thread."""
+    :func:`stored_bytes`), the inputs and a biases row of ``n_groups`` groups, and one workspace
+    per thread."""
     threads = threads or numba.get_num_threads()
     item = np.dtype(shape.dtype).itemsize
     w_max = max(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
     per_thread = kn.workspace_length(np.array(shape.widths, dtype=np.int64), shape.batch) * item
     if shape.jacobian:
         per_thread += 2 * max(shape.widths) * shape.widths[0] * 8 + w_max * 8
-    return stored + n_groups * shape.batch * (shape.widths[0] + shape.widths[-1] + sum(shape.widths[1:])) * item \
-        + per_thread * threads
+    per_group = shape.batch * (shape.widths[0] + shape.widths[-1]) + sum(shape.widths[1:])
+    return stored + n_groups * per_group * item + per_thread * threads
 
 
 def simulate(initializer, activation, depth: int | None = None, width: int | None = None, *,

@@ -33,8 +33,6 @@ METRICS = ("preact_mean", "preact_var", "preact_sq", "act_mean", "act_var", "act
 (PREACT_MEAN, PREACT_VAR, PREACT_SQ, ACT_MEAN, ACT_VAR, ACT_SQ, FRAC_SATURATED, FRAC_ZERO, PAIR_CORR, DELTA_SQ,
  GRAD_W_NORM, DISTINCT_UNITS, NONFINITE, JAC_SQ_MEAN, JAC_SQ_VAR, JAC_MIN, JAC_MAX) = range(len(METRICS))
 N_METRICS = len(METRICS)
-#: Metrics of the backward pass (the rest depend on the forward pass only).
-BACKWARD_METRICS = (DELTA_SQ, GRAD_W_NORM)
 
 VARIANT_COLUMNS = ("group", "weight_row", "bias_row", "act_code", "act_param", "sat_level", "lsuv_tol",
                    "lsuv_max_iter")
@@ -258,9 +256,7 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, loss, pa
     delta_a = ws[top + rows * n_max:top + 2 * rows * n_max]
     delta_b = ws[top + 2 * rows * n_max:top + 3 * rows * n_max]
     top += 3 * rows * n_max
-    w_max = 0
-    for l in range(1, depth + 1):
-        w_max = max(w_max, w_off[l] - w_off[l - 1])
+    w_max = (w_off[1:] - w_off[:-1]).max()
     gw = ws[top:top + w_max]
     gram_x = ws[top + w_max:top + w_max + rows * rows].reshape((rows, rows))
     gram_d = ws[top + w_max + rows * rows:top + w_max + 2 * rows * rows].reshape((rows, rows))
@@ -269,7 +265,7 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, loss, pa
     acc = np.empty((N_SUMS, LANES))
     stats = out[out.shape[0] - 1]
     out[:, :, :] = np.nan
-    jac = np.eye(widths[0])
+    jac = np.eye(widths[0] if jacobian else 1)
     x_prev = x0
     for l in range(1, depth + 1):
         n_in, n_out = widths[l - 1], widths[l]

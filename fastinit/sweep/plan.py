@@ -104,7 +104,7 @@ def chunks(spec: Spec) -> list[Chunk]:
             (cid, cfg, kwargs))
     out: list[Chunk] = []
     for b, groups in enumerate(buckets.values()):
-        trunk = _trunk(next(iter(next(iter(groups.values())).values()))[0][1], groups)
+        trunk = _trunk([member for nets in groups.values() for net in nets.values() for member in net])
         current: list = []
         used = 0
         for networks in groups.values():
@@ -126,12 +126,9 @@ def chunks(spec: Spec) -> list[Chunk]:
     return out
 
 
-def _trunk(cfg: dict, groups: dict):
-    """The deepest shape of a bucket (all its networks' depths are prefixes of it)."""
-    kwargs = _shape_kwargs(cfg)
-    if "widths" not in kwargs:
-        kwargs["depth"] = max(c["depth"] for nets in groups.values() for net in nets.values() for _, c, _ in net)
-    return make_shape(**kwargs)
+def _trunk(members: list):
+    """The deepest shape of a bucket's members (all its networks' depths are prefixes of it)."""
+    return make_shape(**max((kwargs for _, _, kwargs in members), key=_depth))
 
 
 def _pieces(networks: list, size: int) -> list:
@@ -193,16 +190,20 @@ def _groups(chunk: Chunk) -> tuple[list[tuple], list[int]]:
     return out, depths
 
 
+def _deepest(chunk: Chunk) -> dict:
+    """The shape settings of the chunk's deepest configuration."""
+    return max({id(k): k for k in chunk.shapes}.values(), key=_depth)
+
+
 def chunk_memory(chunk: Chunk, threads: int | None = None) -> int:
     """Peak bytes of computing a chunk."""
-    deepest = max({id(k): k for k in chunk.shapes}.values(), key=_depth)
     n_groups = len({(k.get("seed"), k.get("trial")) for k in chunk.shapes})
-    return memory_estimate(make_shape(**deepest), stored=chunk.stored, n_groups=n_groups, threads=threads)
+    return memory_estimate(make_shape(**_deepest(chunk)), stored=chunk.stored, n_groups=n_groups, threads=threads)
 
 
 def describe(chunk: Chunk) -> str:
     """A short description of a chunk's (deepest) shape for messages."""
-    deepest = max({id(k): k for k in chunk.shapes}.values(), key=_depth)
+    deepest = _deepest(chunk)
     return ", ".join(f"{k}={v}" for k, v in deepest.items() if k in ("depth", "width", "widths", "batch", "dtype"))
 
 
@@ -234,15 +235,15 @@ def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
     df = pd.DataFrame(data)
     if chunk.theory:
         from ..theory import predict
-        preds = []
+        start = np.cumsum(counts) - counts       # each configuration's first row
+        pred = np.empty((len(df), 3))
         for shape, variants, nets in groups:
             for v, idx in zip(variants, nets):
                 for i in idx:
-                    p = predict(v.initializer, v.activation, widths=shape.widths[:_depth(chunk.shapes[i]) + 1],
+                    p = predict(v.initializer, v.activation, widths=shape.widths[:counts[i] + 1],
                                 bias_initializer=v.bias_initializer, input=shape.input, input_corr=shape.input_corr,
-                                loss=shape.loss)
-                    preds.append((i, p.drop(columns="layer").to_numpy()))
-        pred = np.concatenate([p for _, p in sorted(preds, key=lambda t: t[0])])
-        for j, c in enumerate(p.columns.drop("layer")):
+                                loss=shape.loss).drop(columns="layer")
+                    pred[start[i]:start[i] + counts[i]] = p.to_numpy()
+        for j, c in enumerate(p.columns):
             df[f"{c}_theory"] = pred[:, j]
     return df
