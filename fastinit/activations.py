@@ -349,21 +349,26 @@ def activate_into(code, a, h, x, d, buf, kbuf):
     for start in range(0, n, ACT_CHUNK):
         m = min(ACT_CHUNK, n - start)
         hs, xs, ds, e = h[start:start + m], x[start:start + m], d[start:start + m], buf[:m]
-        if code == RELU or code == LINEAR or code == LEAKY_RELU or code == HARD_TANH:
+        # one loop per activation: a branch on the code inside a loop keeps it from vectorising
+        if code == RELU:
             for i in range(m):
                 v = np.float64(hs[i])
-                if code == RELU:
-                    xs[i] = v if v > 0.0 else 0.0 * v
-                    ds[i] = 1.0 if v > 0.0 else 0.0
-                elif code == LINEAR:
-                    xs[i] = v
-                    ds[i] = 1.0
-                elif code == LEAKY_RELU:
-                    xs[i] = v if v > 0.0 else a * v
-                    ds[i] = 1.0 if v > 0.0 else a
-                else:
-                    xs[i] = min(1.0, max(-1.0, v)) if v == v else v
-                    ds[i] = 1.0 if -1.0 < v < 1.0 else 0.0
+                xs[i] = v if v > 0.0 else 0.0 * v
+                ds[i] = 1.0 if v > 0.0 else 0.0
+        elif code == LINEAR:
+            for i in range(m):
+                xs[i] = hs[i]
+                ds[i] = 1.0
+        elif code == LEAKY_RELU:
+            for i in range(m):
+                v = np.float64(hs[i])
+                xs[i] = v if v > 0.0 else a * v
+                ds[i] = 1.0 if v > 0.0 else a
+        elif code == HARD_TANH:
+            for i in range(m):
+                v = np.float64(hs[i])
+                xs[i] = min(1.0, max(-1.0, v)) if v == v else v
+                ds[i] = 1.0 if -1.0 < v < 1.0 else 0.0
         elif code == TANH:
             for i in range(m):
                 e[i] = -2.0 * abs(np.float64(hs[i]))
