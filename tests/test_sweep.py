@@ -59,8 +59,8 @@ def test_chunks_pack_groups_of_one_shape():
     parts = chunks(load_spec(SPEC))
     # one kernel call per width: two seeds (groups sharing draws) of 6 networks, each at depths 2 and 5
     assert len(parts) == 2 and all(c.size == 24 for c in parts)
-    assert all(sorted({s["seed"] for s in c.shapes}) == [0, 1] for c in parts)
-    assert all(sorted({s["depth"] for s in c.shapes}) == [2, 5] for c in parts)
+    assert all(sorted({c.member(i)["seed"] for i in range(c.size)}) == [0, 1] for c in parts)
+    assert all(sorted({c.member(i)["depth"] for i in range(c.size)}) == [2, 5] for c in parts)
     # a small chunk_size splits between networks, never between the depths of one network
     small = chunks(load_spec({**SPEC, "settings": {**SPEC["settings"], "chunk_size": 3}}))
     assert len(small) == 2 * 2 * 6 and all(c.size == 2 for c in small)

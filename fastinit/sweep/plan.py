@@ -27,7 +27,7 @@ from ..simulate import (
     run_groups,
     stored_bytes,
 )
-from .spec import DEFAULTS, Spec
+from .spec import DEFAULTS, ENGINE_KEYS, Spec
 
 VARIANT_KEYS = ("initializer", "activation", "bias_initializer")
 #: Most bytes of weight rows and base draws stored per chunk (a fixed number, so chunks depend on
@@ -39,19 +39,32 @@ SHAPE_KEYS = ("depth", "width", "widths", "batch", "seed", "trial", "input", "in
 
 @dataclass
 class Chunk:
-    """One unit of work: configurations of one shape (plain data, so it pickles for Dask)."""
+    """One unit of work: configurations of one shape (plain data, so it pickles for Dask).
+
+    Its members come group by group (seed and trial), network by network within a group
+    (initializer, activation and bias initializer), and depth by depth within a network.
+    """
 
     chunk_id: int
-    shapes: list            # simulate settings of each configuration (one shape, several seeds/trials/depths)
-    config_ids: list
-    variants: list          # (initializer, activation, bias_initializer) specs
-    columns: dict           # grid column name -> list of values (labels for named things)
+    config_ids: np.ndarray  # int64, one per member
+    index: dict             # grid key -> int64 array: each member's position in grid[key]
+    grid: dict              # the spec's grid
+    settings: dict          # the settings every configuration shares (defaults and [settings])
     theory: bool = False
     stored: int = 0         # bytes of weight rows and base draws (see simulate.stored_bytes)
 
     @property
     def size(self) -> int:
         return len(self.config_ids)
+
+    def member(self, i: int) -> dict:
+        """The settings of member ``i``."""
+        return _settings_of(self.grid, self.settings, self.index, i)
+
+
+def _settings_of(grid: dict, settings: dict, index: dict, i: int) -> dict:
+    """The settings of configuration ``i`` of the ``index`` arrays."""
+    return {**settings, **{k: v[int(index[k][i])] for k, v in grid.items()}}
 
 
 def label(key, value):
@@ -65,89 +78,119 @@ def label(key, value):
     return value
 
 
+def shared_settings(spec: Spec) -> dict:
+    """The simulate settings every configuration of a spec shares: defaults and ``[settings]``."""
+    fixed = {**DEFAULTS, **spec.settings}
+    for k in ENGINE_KEYS:
+        fixed.pop(k, None)
+    return fixed
+
+
 def configs(spec: Spec):
     """Yield ``(config_id, settings)`` for every configuration, in grid order."""
     keys = list(spec.grid)
-    fixed = {**{k: v for k, v in DEFAULTS.items() if k not in ("theory", "chunk_size")}, **spec.settings}
-    fixed.pop("theory", None)
-    fixed.pop("chunk_size", None)
+    fixed = shared_settings(spec)
     for i, values in enumerate(itertools.product(*(spec.grid[k] for k in keys))):
         yield i, {**fixed, **dict(zip(keys, values))}
 
 
-def table_columns(spec: Spec) -> list[str]:
+def table_columns(grid: dict, settings: dict) -> list[str]:
     """Identifying columns of the result table, in order."""
-    cols = ["config_id", *spec.grid]
+    cols = ["config_id", *grid]
     for extra in ("initializer", "activation", "depth", "width", "seed"):
-        if extra not in cols and not (extra == "width" and "widths" in spec.grid | spec.settings):
+        if extra not in cols and not (extra == "width" and "widths" in grid | settings):
             cols.append(extra)
     return cols
+
+
+def _code(index: dict, grid: dict, keys, n: int) -> np.ndarray:
+    """One integer per member for its values of ``keys`` (those in the grid; mixed radix)."""
+    code = np.zeros(n, dtype=np.int64)
+    for k in keys:
+        if k in grid:
+            code = code * len(grid[k]) + index[k]
+    return code
+
+
+def _first_rank(code: np.ndarray) -> np.ndarray:
+    """Each entry's value numbered in order of first appearance."""
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse.ravel()]
+
+
+def member_depths(grid: dict, settings: dict, index: dict, members) -> np.ndarray:
+    """The depth of each of ``members`` (positions in the ``index`` arrays)."""
+    n = len(members)
+    if "widths" in grid:
+        return np.array([len(w) - 1 for w in grid["widths"]], dtype=np.int64)[index["widths"][members]]
+    if "widths" in settings:
+        return np.full(n, len(settings["widths"]) - 1, dtype=np.int64)
+    if "depth" in grid:
+        return np.asarray(grid["depth"], dtype=np.int64)[index["depth"][members]]
+    return np.full(n, settings["depth"], dtype=np.int64)
 
 
 def chunks(spec: Spec) -> list[Chunk]:
     """Group the configurations and pack the groups of each shape into chunks.
 
     Configurations that differ only in depth (widths given by ``width``) are one network: its
-    depths go to the same chunk, and one forward pass serves them all.
+    depths go to the same chunk, and one forward pass serves them all. The grid is a Cartesian
+    product, so every group of a shape has the same networks, each with the same depths.
     """
+    grid, settings = spec.grid, shared_settings(spec)
     size = spec.value("chunk_size")
-    cols = table_columns(spec)[1:]
-    varying = [k for k in SHAPE_KEYS if k in spec.grid and k not in ("seed", "trial")]
-    buckets: dict[tuple, dict[tuple, dict[tuple, list]]] = {}
-    memo: dict = {}   # grid values repeat as the same objects: resolve each once
-    for cid, cfg in configs(spec):
-        shape_key = tuple(repr(cfg[k]) for k in varying if k != "depth" or "widths" in cfg)
-        group_key = (cfg.get("seed"), cfg.get("trial"))
-        network_key = tuple(id(cfg[k]) for k in VARIANT_KEYS)
-        kwargs = _once(memo, ("shape", shape_key, group_key, cfg.get("depth")), _shape_kwargs, cfg)
-        buckets.setdefault(shape_key, {}).setdefault(group_key, {}).setdefault(network_key, []).append(
-            (cid, cfg, kwargs))
+    n = spec.n_configs
+    cids = np.arange(n, dtype=np.int64)
+    index = {k: np.asarray(v, dtype=np.int64) for k, v in zip(grid, np.unravel_index(cids, [len(v) for v in grid.values()]))}
+    by_width = "widths" not in grid and "widths" not in settings
+    shape_keys = [k for k in SHAPE_KEYS if k in grid and k not in ("seed", "trial") and not (k == "depth" and by_width)]
+    bucket = _first_rank(_code(index, grid, shape_keys, n))
+    group = _first_rank(_code(index, grid, shape_keys + ["seed", "trial"], n))
+    network = _first_rank(_code(index, grid, shape_keys + ["seed", "trial", *VARIANT_KEYS], n))
+    order = np.lexsort((cids, network, group, bucket))
+    n_groups, n_networks = group.max() + 1, network.max() + 1
+    per_network = n // n_networks                          # depths of each network
+    per_group = n_networks // n_groups                     # networks of each group
+    pieces = max(1, size // per_network)                   # networks per piece
+    depths = member_depths(grid, settings, index, cids)
     out: list[Chunk] = []
-    for b, groups in enumerate(buckets.values()):
-        trunk = _trunk([member for nets in groups.values() for net in nets.values() for member in net])
-        current: list = []
-        used = 0
-        for networks in groups.values():
-            inits: list = []    # initializers of this group in the current chunk, and their stored bytes
-            group_used = 0
-            for piece in _pieces(list(networks.values()), size):
-                more = [net[0][1]["initializer"] for net in piece]
-                stored = _once(memo, ("stored", b, *map(id, inits + more)), stored_bytes, trunk, inits + more)
-                n = sum(len(net) for net in piece)
-                if current and (len(current) + n > size or used + stored - group_used > STORED_BUDGET):
-                    out.append(_chunk(len(out), current, cols, spec, memo, used))
-                    current, used, inits, group_used = [], 0, [], 0
-                    stored = _once(memo, ("stored", b, *map(id, more)), stored_bytes, trunk, more)
-                current += [member for net in piece for member in net]
-                used += stored - group_used
-                inits += more
-                group_used = stored
-        out.append(_chunk(len(out), current, cols, spec, memo, used))
+    memo: dict = {}   # stored bytes of a group's networks first..stop-1 in a bucket
+    starts = np.flatnonzero(np.r_[True, np.diff(bucket[order]) != 0])
+    for b, (lo, hi) in enumerate(zip(starts, [*starts[1:], n])):
+        members = order[lo:hi]
+        trunk = make_shape(**_shape_kwargs(_settings_of(grid, settings, index, members[np.argmax(depths[members])])))
+        firsts = members[:per_group * per_network:per_network]     # the first group's networks
+        inits = [_settings_of(grid, settings, index, i)["initializer"] for i in firsts]
+        current: list = []   # slices of `members`
+        count = used = 0
+        for g in range(len(members) // (per_group * per_network)):
+            first, group_used = None, 0
+            for s in range(0, per_group, pieces):
+                e = min(s + pieces, per_group)
+                piece = (e - s) * per_network
+                lo_net = s if first is None else first
+                need = _once(memo, (b, lo_net, e), stored_bytes, trunk, inits[lo_net:e])
+                if current and (count + piece > size or used + need - group_used > STORED_BUDGET):
+                    out.append(_chunk(len(out), members, current, index, grid, settings, spec, used))
+                    current, count, used, first, group_used = [], 0, 0, None, 0
+                    need = _once(memo, (b, s, e), stored_bytes, trunk, inits[s:e])
+                first = s if first is None else first
+                base = g * per_group * per_network
+                current.append(slice(base + s * per_network, base + e * per_network))
+                count += piece
+                used += need - group_used
+                group_used = need
+        out.append(_chunk(len(out), members, current, index, grid, settings, spec, used))
     return out
 
 
-def _trunk(members: list):
-    """The deepest shape of a bucket's members (all its networks' depths are prefixes of it)."""
-    return make_shape(**max((kwargs for _, _, kwargs in members), key=_depth))
-
-
-def _pieces(networks: list, size: int) -> list:
-    """Consecutive networks packed into pieces of at most ``size`` configurations (a network with
-    more depths than that is a piece of its own)."""
-    pieces, current = [], []
-    for net in networks:
-        if current and sum(map(len, current)) + len(net) > size:
-            pieces.append(current)
-            current = []
-        current.append(net)
-    return pieces + [current]
-
-
-def _once(memo: dict, key, fn, *args):
-    """``fn(*args)`` computed once per ``key`` (keys hold ``id``s of objects alive during the call)."""
-    if key not in memo:
-        memo[key] = fn(*args)
-    return memo[key]
+def _chunk(chunk_id: int, members: np.ndarray, slices: list, index: dict, grid: dict, settings: dict, spec: Spec,
+           stored: int) -> Chunk:
+    ids = np.concatenate([members[s] for s in slices])
+    return Chunk(chunk_id, ids, {k: v[ids] for k, v in index.items()}, grid, settings, bool(spec.value("theory")),
+                 stored)
 
 
 def _shape_kwargs(cfg: dict) -> dict:
@@ -158,46 +201,67 @@ def _shape_kwargs(cfg: dict) -> dict:
     return shape
 
 
-def _chunk(chunk_id: int, members: list, cols: list, spec: Spec, memo: dict, stored: int) -> Chunk:
-    """A chunk of ``members`` (config_id, settings, shape settings); equal shape settings and
-    variants are shared objects, which keeps the chunk small when pickled."""
-    columns = {c: [len(cfg["widths"]) - 1 if c == "depth" and "widths" in cfg
-                   else _once(memo, ("label", c, id(cfg[c])), label, c, cfg[c]) for _, cfg, _ in members] for c in cols}
-    variants = [_once(memo, ("variant", *(id(cfg[k]) for k in VARIANT_KEYS)), lambda c: tuple(c[k] for k in VARIANT_KEYS),
-                      cfg) for _, cfg, _ in members]
-    return Chunk(chunk_id, [kwargs for _, _, kwargs in members], [cid for cid, _, _ in members], variants, columns,
-                 bool(spec.value("theory")), stored)
+_MEMO: dict = {"grid": None, "values": {}}
 
 
-def _depth(kwargs: dict) -> int:
-    return len(kwargs["widths"]) - 1 if "widths" in kwargs else kwargs["depth"]
+def _sweep_memo(chunk: Chunk) -> dict:
+    """A cache for resolved names of the sweep ``chunk`` belongs to (the chunks of one sweep share
+    their grid object; holding it keeps its ``id`` from being reused)."""
+    if _MEMO["grid"] is not chunk.grid:
+        _MEMO.update(grid=chunk.grid, values={})
+    return _MEMO["values"]
+
+
+def _once(memo: dict, key, fn, *args):
+    """``fn(*args)`` computed once per ``key``."""
+    if key not in memo:
+        memo[key] = fn(*args)
+    return memo[key]
+
+
+def _structure(chunk: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each member's depth and variant code, and the members that start a group and a network."""
+    n = chunk.size
+    group = _code(chunk.index, chunk.grid, ("seed", "trial"), n)
+    variant = _code(chunk.index, chunk.grid, VARIANT_KEYS, n)
+    new_group = np.r_[True, group[1:] != group[:-1]]
+    new_network = new_group | np.r_[True, variant[1:] != variant[:-1]]
+    return (member_depths(chunk.grid, chunk.settings, chunk.index, np.arange(n)), variant, np.flatnonzero(new_group),
+            np.flatnonzero(new_network))
 
 
 def _groups(chunk: Chunk) -> tuple[list[tuple], list[int]]:
-    """The chunk's groups in order of first appearance, each (trunk Shape, [Variant] one per
-    network, [[positions in chunk] per network]), and the depths the chunk reports."""
-    depths = sorted({_depth(kwargs) for kwargs in chunk.shapes})
-    groups: dict[tuple, dict] = {}
-    for i, (kwargs, variant) in enumerate(zip(chunk.shapes, chunk.variants)):
-        groups.setdefault((kwargs.get("seed"), kwargs.get("trial")), {}).setdefault(id(variant), []).append(i)
-    memo: dict = {}
+    """The chunk's groups, each (trunk Shape, [Variant] one per network), and the depths the
+    chunk reports. Groups with the same networks share one list of variants."""
+    depth_of, variant, group_starts, network_starts = _structure(chunk)
+    depths = sorted(set(depth_of.tolist()))
+    memo = _sweep_memo(chunk)
+    bounds = np.searchsorted(network_starts, [*group_starts, chunk.size])
     out = []
-    for nets in groups.values():
-        first = chunk.shapes[next(iter(nets.values()))[0]]
-        trunk = make_shape(**({**first, "depth": depths[-1]} if "widths" not in first else first))
-        variants = [_once(memo, key, make_variant, *chunk.variants[idx[0]]) for key, idx in nets.items()]
-        out.append((trunk, variants, list(nets.values())))
+    for g, start in enumerate(group_starts):
+        cfg = chunk.member(int(start))
+        trunk = make_shape(**_shape_kwargs({**cfg, "depth": depths[-1]} if "widths" not in cfg else cfg))
+        nets = network_starts[bounds[g]:bounds[g + 1]]
+        key = ("variants", *variant[nets].tolist())
+        if key not in memo:
+            memo[key] = [_once(memo, ("variant", int(variant[i])), _variant, chunk.member(int(i))) for i in nets]
+        out.append((trunk, memo[key]))
     return out, depths
+
+
+def _variant(cfg: dict):
+    return make_variant(*(cfg[k] for k in VARIANT_KEYS))
 
 
 def _deepest(chunk: Chunk) -> dict:
     """The shape settings of the chunk's deepest configuration."""
-    return max({id(k): k for k in chunk.shapes}.values(), key=_depth)
+    depth_of = member_depths(chunk.grid, chunk.settings, chunk.index, np.arange(chunk.size))
+    return _shape_kwargs(chunk.member(int(np.argmax(depth_of))))
 
 
 def chunk_memory(chunk: Chunk, threads: int | None = None) -> int:
     """Peak bytes of computing a chunk."""
-    n_groups = len({(k.get("seed"), k.get("trial")) for k in chunk.shapes})
+    n_groups = len(_structure(chunk)[2])
     return memory_estimate(make_shape(**_deepest(chunk)), stored=chunk.stored, n_groups=n_groups, threads=threads)
 
 
@@ -213,21 +277,22 @@ def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
         import numba
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     groups, depths = _groups(chunk)
-    results = run_groups([(shape, variants) for shape, variants, _ in groups], depths)
-    network = np.empty(chunk.size, dtype=np.int64)     # each configuration's network in `results`
-    first = 0
-    for _, _, nets in groups:
-        for j, idx in enumerate(nets):
-            network[idx] = first + j
-        first += len(nets)
-    memo: dict = {}
-    counts = np.array([_once(memo, id(kwargs), _depth, kwargs) for kwargs in chunk.shapes], dtype=np.int64)
+    results = np.concatenate(run_groups(groups, depths))
+    counts, _, group_starts, network_starts = _structure(chunk)
+    members = np.arange(chunk.size)
+    network = np.searchsorted(network_starts, members, side="right") - 1     # each member's row of `results`
     row_layer = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    flat = np.concatenate(results)[np.repeat(network, counts), np.repeat(np.searchsorted(depths, counts), counts),
-                                   row_layer]
-    data = {"config_id": np.repeat(np.asarray(chunk.config_ids, dtype=np.int64), counts)}
-    for c, vals in chunk.columns.items():
-        data[c] = np.repeat(np.asarray(vals, dtype=object if isinstance(vals[0], str) else None), counts)
+    flat = results[np.repeat(network, counts), np.repeat(np.searchsorted(depths, counts), counts), row_layer]
+    data = {"config_id": np.repeat(chunk.config_ids, counts)}
+    memo = _sweep_memo(chunk)
+    for c in table_columns(chunk.grid, chunk.settings)[1:]:
+        if c in chunk.grid:
+            labels = _once(memo, ("labels", c), lambda key: [label(key, v) for v in chunk.grid[key]], c)
+            data[c] = _column(labels, np.repeat(chunk.index[c], counts))
+        elif c == "depth":
+            data[c] = np.repeat(counts, counts)
+        else:
+            data[c] = _column([label(c, chunk.settings[c])], np.zeros(len(row_layer), dtype=np.int64))
     data["layer"] = row_layer + 1
     for j, m in enumerate(METRICS):
         data[m] = flat[:, j].astype(np.int64) if m in ("distinct_units", "nonfinite") and np.isfinite(flat[:, j]).all() \
@@ -235,15 +300,30 @@ def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
     df = pd.DataFrame(data)
     if chunk.theory:
         from ..theory import predict
+        variants = [v for _, vs in groups for v in vs]
+        group = np.searchsorted(group_starts, members, side="right") - 1
         start = np.cumsum(counts) - counts       # each configuration's first row
         pred = np.empty((len(df), 3))
-        for shape, variants, nets in groups:
-            for v, idx in zip(variants, nets):
-                for i in idx:
-                    p = predict(v.initializer, v.activation, widths=shape.widths[:counts[i] + 1],
-                                bias_initializer=v.bias_initializer, input=shape.input, input_corr=shape.input_corr,
-                                loss=shape.loss).drop(columns="layer")
-                    pred[start[i]:start[i] + counts[i]] = p.to_numpy()
+        for i in members:
+            shape, v = groups[group[i]][0], variants[network[i]]
+            p = predict(v.initializer, v.activation, widths=shape.widths[:counts[i] + 1],
+                        bias_initializer=v.bias_initializer, input=shape.input, input_corr=shape.input_corr,
+                        loss=shape.loss).drop(columns="layer")
+            pred[start[i]:start[i] + counts[i]] = p.to_numpy()
         for j, c in enumerate(p.columns):
             df[f"{c}_theory"] = pred[:, j]
     return df
+
+
+_STR = pd.Series(["a"]).dtype   # the dtype pandas gives a column of strings
+
+
+def _column(labels: list, codes: np.ndarray):
+    """The table column ``labels[codes]``; strings are gathered by Arrow where pandas keeps them
+    in Arrow (a quarter of the time of converting Python strings)."""
+    if isinstance(labels[0], str):
+        if isinstance(_STR, pd.StringDtype) and _STR.storage == "pyarrow":
+            import pyarrow as pa
+            return pd.array(pa.array(labels).take(codes), dtype=_STR)
+        return np.asarray(labels, dtype=object)[codes]
+    return np.asarray(labels)[codes]
