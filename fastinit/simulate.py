@@ -194,13 +194,14 @@ def weight_rows(initializers: list[Initializer]) -> list:
 
 
 def stored_bytes(shape: Shape, initializers: list) -> int:
-    """Bytes of weight rows and base draws that one group of networks with these initializers
-    (names or specs) stores."""
+    """Bytes of weight rows (with their unit classes) and base draws that one group of networks
+    with these initializers (names or specs) stores."""
     inits = [get_initializer(init) for init in initializers]
     rows = dict(zip(weight_rows(inits), inits))
     codes = [weight_code(init, shape) for init in rows.values()]
     n_w = sum(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
-    return n_w * (len(rows) * np.dtype(shape.dtype).itemsize + 8 * sum(base_rows(codes)))
+    n_units = sum(shape.widths[1:])
+    return n_w * (len(rows) * np.dtype(shape.dtype).itemsize + 8 * sum(base_rows(codes))) + 8 * n_units * len(rows)
 
 
 def plan_call(groups: list[tuple[Shape, list[Variant]]], depths=None) -> dict:
@@ -226,19 +227,19 @@ def plan_call(groups: list[tuple[Shape, list[Variant]]], depths=None) -> dict:
     tables = []
     w_rows: dict = {}   # (group, key) -> (row, initializer)
     b_rows: dict = {}
-    for g, (shape, variants) in enumerate(groups):
-        t = np.zeros((len(variants), len(kn.VARIANT_COLUMNS)))
+    templates: dict = {}   # id of a variants list -> its table and row keys (groups often share one list)
+    for g, (_, variants) in enumerate(groups):
+        if id(variants) not in templates:
+            templates[id(variants)] = _variant_table(variants)
+        t, w_keys, w_local, b_keys, b_local = templates[id(variants)]
+        t = t.copy()
         t[:, kn.V_GROUP] = g
-        for v, (var, key) in enumerate(zip(variants, weight_rows([var.initializer for var in variants]))):
-            t[v, kn.V_WEIGHT_ROW] = w_rows.setdefault((g, key), (len(w_rows), var.initializer.sampled))[0]
-            t[v, kn.V_BIAS_ROW] = b_rows.setdefault((g, var.bias_initializer.label),
-                                                    (len(b_rows), var.bias_initializer))[0]
-            t[v, kn.V_ACT] = var.activation.code
-            t[v, kn.V_ACT_PARAM] = var.activation.param
-            t[v, kn.V_SAT] = var.activation.saturation_level
-            if var.initializer.is_data_dependent:
-                t[v, kn.V_LSUV_TOL] = var.initializer.params["tol"]
-                t[v, kn.V_LSUV_ITER] = var.initializer.params["max_iter"]
+        t[:, kn.V_WEIGHT_ROW] = w_local + len(w_rows)
+        t[:, kn.V_BIAS_ROW] = b_local + len(b_rows)
+        for key, init in w_keys:
+            w_rows[g, key] = (len(w_rows), init)
+        for key, init in b_keys:
+            b_rows[g, key] = (len(b_rows), init)
         tables.append(t)
     seeds = np.array([s.seed for s, _ in groups], dtype=np.uint64)
     trials = np.array([s.trial for s, _ in groups], dtype=np.uint64)
@@ -269,6 +270,7 @@ def plan_call(groups: list[tuple[Shape, list[Variant]]], depths=None) -> dict:
                                          for l, s in enumerate(layer_shapes)])
     sizes = np.array([a * b for a, b in layer_shapes], dtype=np.int64)
     ks.fill_rows(sizes, 0, w_codes, w_params, row_group, seeds, trials, group_base, *bases, weights)
+    classes = kn.unit_classes(widths, weights, np.empty((len(w_rows), int(widths[1:].sum())), dtype=np.int64))
     biases = np.empty((len(b_rows), int(widths[1:].sum())), dtype=dt)
     b_codes, b_params = _fill_codes(shape0, b_rows, [(n,) for n in shape0.widths[1:]])
     no_base = np.full((len(groups), 3), -1, dtype=np.int64)
@@ -276,8 +278,29 @@ def plan_call(groups: list[tuple[Shape, list[Variant]]], depths=None) -> dict:
                  seeds, trials, no_base, *bases, biases)
     x0, grad_seed = zip(*(inputs(shape) for shape, _ in groups))
     return dict(variants=np.concatenate(tables), widths=widths, depths=depths, x0=np.stack(x0),
-                grad_seed=np.stack(grad_seed), weights=weights, biases=biases, loss=LOSSES[shape0.loss],
+                grad_seed=np.stack(grad_seed), weights=weights, biases=biases, classes=classes, loss=LOSSES[shape0.loss],
                 paired=shape0.input_corr is not None, backward=shape0.backward, jacobian=shape0.jacobian)
+
+
+def _variant_table(variants: list[Variant]) -> tuple:
+    """One group's rows of the variants table (group 0, rows numbered from 0), its weight rows
+    ``[(key, initializer)]`` and each network's, and likewise its bias rows."""
+    t = np.zeros((len(variants), len(kn.VARIANT_COLUMNS)))
+    w_keys: dict = {}
+    b_keys: dict = {}
+    w_local = np.empty(len(variants))
+    b_local = np.empty(len(variants))
+    for v, (var, key) in enumerate(zip(variants, weight_rows([var.initializer for var in variants]))):
+        w_local[v] = w_keys.setdefault(key, (len(w_keys), var.initializer.sampled))[0]
+        b_local[v] = b_keys.setdefault(var.bias_initializer.label, (len(b_keys), var.bias_initializer))[0]
+        t[v, kn.V_ACT] = var.activation.code
+        t[v, kn.V_ACT_PARAM] = var.activation.param
+        t[v, kn.V_SAT] = var.activation.saturation_level
+        if var.initializer.is_data_dependent:
+            t[v, kn.V_LSUV_TOL] = var.initializer.params["tol"]
+            t[v, kn.V_LSUV_ITER] = var.initializer.params["max_iter"]
+    return (t, [(k, init) for k, (_, init) in w_keys.items()], w_local, [(k, init) for k, (_, init) in b_keys.items()],
+            b_local)
 
 
 def _fill_codes(shape: Shape, rows: dict, sizes: list) -> tuple[np.ndarray, np.ndarray]:

@@ -114,6 +114,11 @@ def act(name, x, a=0.0):
     raise KeyError(name)
 
 
+def distinct_units(w, b):
+    """Distinct (incoming weights, bias) columns of a layer (its activations follow from them)."""
+    return np.unique(np.vstack([w, b[None]]), axis=1).shape[1]
+
+
 def network(weights, biases, x0, name, a=0.0, grad_seed=None, loss="probe", paired=False, sat=0.0):
     """Per-layer statistics of one network, written out layer by layer with NumPy."""
     rows = []
@@ -129,7 +134,7 @@ def network(weights, biases, x0, name, a=0.0, grad_seed=None, loss="probe", pair
         r = dict(preact_mean=h.mean(), preact_var=h.var(), preact_sq=(h ** 2).mean(), act_mean=x.mean(),
                  act_var=x.var(), act_sq=(x ** 2).mean(), frac_saturated=(abs(d) < sat).mean(),
                  frac_zero=(x == 0).mean(), nonfinite=(~np.isfinite(h)).sum() + (~np.isfinite(x)).sum(),
-                 distinct_units=np.unique(np.vstack([w, b[None]]), axis=1).shape[1],  # h follows from w, b
+                 distinct_units=distinct_units(w, b),
                  jac_sq_mean=(sv ** 2).mean(), jac_sq_var=(sv ** 2).var(), jac_min=sv.min(), jac_max=sv.max())
         if paired:
             ha, hb = h[0::2], h[1::2]

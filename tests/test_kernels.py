@@ -96,8 +96,9 @@ def _user_code(a, out):
     # a user's own @njit code drives the public kernels
     z = kernels.fill_normal(np.empty(8), 0, 0, 1)
     ws = np.empty((numba.get_num_threads(), kernels.workspace_length(a.widths, a.x0.shape[1])))
-    kernels.network_statistics(a.variants, a.widths, a.depths, a.x0, a.grad_seed, a.weights, a.biases, 0, False, True,
-                               False, ws, out)
+    classes = kernels.unit_classes(a.widths, a.weights, np.empty((a.weights.shape[0], a.widths[1:].sum()), np.int64))
+    kernels.network_statistics(a.variants, a.widths, a.depths, a.x0, a.grad_seed, a.weights, a.biases, classes, 0, False,
+                               True, False, ws, out)
     return out[:, 0, -1, 2].sum() + z[0] * 0.0
 
 
@@ -105,7 +106,7 @@ def test_kernels_callable_from_user_njit():
     from collections import namedtuple
     shape = make_shape(3, 8, batch=4, dtype="float64")
     args = plan_call([(shape, [make_variant("he_normal", "relu")] * 2)])
-    kernel_args = namedtuple("Args", [k for k in args if k not in ("loss", "paired", "backward", "jacobian")])
+    kernel_args = namedtuple("Args", [k for k in args if k not in ("classes", "loss", "paired", "backward", "jacobian")])
     a = kernel_args(**{k: v for k, v in args.items() if k in kernel_args._fields})
     out = np.empty((2, 1, 3, kernels.N_METRICS))
     total = _user_code(a, out)
@@ -169,6 +170,22 @@ def test_symmetry_constant_initializer_one_distinct_unit():
     assert (const["distinct_units"] == 1).all()
     rand = fi.simulate("glorot_uniform", "tanh", depth=4, width=32, batch=8)
     assert (rand["distinct_units"] == 32).all()
+
+
+def test_distinct_units_against_naive():
+    # columns a, a, b, c, c, c with biases 0, 1, 0, 0, 0, 2: five distinct (weights, bias) units
+    rng = np.random.default_rng(3)
+    a, b_, c = rng.standard_normal((3, 10))
+    w = np.stack([a, a, b_, c, c, c], axis=1).astype(np.float32)
+    b = np.array([0, 1, 0, 0, 0, 2], dtype=np.float32)
+    x = rng.standard_normal((5, 10)).astype(np.float32)
+    table = np.stack([w.ravel(), w[:, ::-1].ravel()])      # a weights table of two rows of one 10 x 6 layer
+    classes = kernels.unit_classes(np.array([10, 6]), table, np.empty((2, 6), np.int64))
+    for row, cls in zip(table, classes):
+        cols = row.reshape(10, 6).T
+        same = (cols[:, None, :] == cols[None, :, :]).all(axis=2)      # naive: which columns are equal
+        assert ((cls[:, None] == cls[None, :]) & (cls[:, None] >= 0) | np.eye(6, dtype=bool) == same).all()
+    assert kernels.distinct_units(classes[0], b, x @ w + b, 1e-5, np.empty(6, np.int64)) == naive.distinct_units(w, b) == 5
 
 
 def test_lsuv_sets_unit_preactivation_variance():

@@ -89,14 +89,13 @@ def pooled_variance(a, s, b):
 
 
 @jit
-def distinct_columns(w, b, h, rtol):
-    """Number of distinct units: columns ``j`` with equal incoming weights ``w[:, j]``, bias
-    ``b[j]`` and activations ``h[:, j]`` count once.
+def shared_weights(w, classes):
+    """Which units of a layer share their incoming weights: ``classes[j]`` is one and the same
+    unit index for every unit whose column ``w[:, j]`` equals another's exactly, and -1 for a unit
+    whose weights are its own (``classes``: int64, n_out).
 
-    Weights and biases compare exactly, activations within relative ``rtol`` (BLAS may round
-    mathematically identical columns differently). Columns are grouped by a projection of their
-    first 8 weights and bias, and compared entry by entry only within a group, so a random layer
-    costs O(width). Non-finite columns count as distinct.
+    Columns are grouped by a projection of their first 8 weights and compared entry by entry only
+    within a group, so a random layer costs O(width log width). Non-finite columns are their own.
     """
     n_in, n_out = w.shape
     keys = np.zeros(n_out)
@@ -104,27 +103,59 @@ def distinct_columns(w, b, h, rtol):
         r = 1.0 + (i * 0.6180339887498949) % 1.0
         for j in range(n_out):
             keys[j] += r * w[i, j]
-    for j in range(n_out):
-        keys[j] += 0.5698402909980532 * b[j]
     order = np.argsort(keys)
-    count = 0
-    reps = np.empty(n_out, dtype=np.int64)
+    classes[:] = -1
     start = 0
     while start < n_out:
         stop = start + 1
         while stop < n_out and keys[order[stop]] == keys[order[start]]:
             stop += 1
-        n_reps = 0
         for t in range(start, stop):
             j = order[t]
-            new = True
-            for r in range(n_reps):
-                k = reps[r]
-                same = b[j] == b[k]
+            if classes[j] >= 0:
+                continue
+            for u in range(t + 1, stop):
+                k = order[u]
+                same = classes[k] < 0
                 i = 0
                 while same and i < n_in:
                     same = w[i, j] == w[i, k]
                     i += 1
+                if same:
+                    classes[j] = j
+                    classes[k] = j
+        start = stop
+    return classes
+
+
+@pjit
+def unit_classes(widths, weights, classes):
+    """:func:`shared_weights` of every layer of every row of a weights table (see
+    :func:`network_statistics`) into ``classes``: int64 (n_rows, sum n_l), laid out as a biases row."""
+    depth = widths.shape[0] - 1
+    w_off, b_off, _ = layer_offsets(widths, 1)
+    for t in prange(weights.shape[0] * depth):
+        r, l = t // depth, t % depth
+        w = weights[r, w_off[l]:w_off[l + 1]].reshape((widths[l], widths[l + 1]))
+        shared_weights(w, classes[r, b_off[l]:b_off[l + 1]])
+    return classes
+
+
+@jit
+def distinct_units(classes, b, h, rtol, reps):
+    """Number of distinct units of a layer: units with the same incoming weights (``classes``, see
+    :func:`shared_weights`), the same bias ``b[j]`` and the same activations ``h[:, j]`` (within
+    relative ``rtol``: BLAS may round mathematically identical columns differently) count once.
+    ``reps``: int64 scratch of n_out. Units with non-finite activations count as distinct."""
+    count = 0
+    n_reps = 0
+    for j in range(h.shape[1]):
+        c = classes[j]
+        new = True
+        if c >= 0:
+            for r in range(n_reps):
+                k = reps[r]
+                same = classes[k] == c and b[k] == b[j]
                 i = 0
                 while same and i < h.shape[0]:
                     same = abs(h[i, j] - h[i, k]) <= rtol * max(abs(h[i, j]), abs(h[i, k]))
@@ -135,8 +166,8 @@ def distinct_columns(w, b, h, rtol):
             if new:
                 reps[n_reps] = j
                 n_reps += 1
-        count += n_reps
-        start = stop
+        if new:
+            count += 1
     return count
 
 
@@ -235,11 +266,13 @@ def layer_offsets(widths, rows):
 
 
 @jit
-def single_network(var, widths, depths, x0, grad_seed, weights, biases, loss, paired, backward, jacobian, ws, out):
+def single_network(var, widths, depths, x0, grad_seed, weights, biases, classes, loss, paired, backward, jacobian, ws,
+                   out):
     """Statistics of one network at each of ``depths`` into ``out`` (len(depths), depth, N_METRICS).
 
-    ``var`` is its row of the variants table, ``weights`` and ``biases`` its rows of parameters
-    (an LSUV network's weights are rescaled in place), ``ws`` a workspace of
+    ``var`` is its row of the variants table, ``weights``, ``biases`` and ``classes`` its rows of
+    parameters and of :func:`unit_classes` (an LSUV network's weights are rescaled in place, and its
+    classes found again), ``ws`` a workspace of
     :func:`workspace_length` elements; the other arguments are those of :func:`network_statistics`.
     Layers below a depth are NaN.
     """
@@ -263,6 +296,8 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, loss, pa
     act_buf = np.empty(ACT_CHUNK)
     act_kbuf = np.empty(ACT_CHUNK, np.int64)
     acc = np.empty((N_SUMS, LANES))
+    reps = np.empty(n_max, np.int64)
+    lsuv_classes = np.empty(n_max, np.int64)
     stats = out[out.shape[0] - 1]
     out[:, :, :] = np.nan
     jac = np.eye(widths[0] if jacobian else 1)
@@ -272,6 +307,7 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, loss, pa
         wflat = weights[w_off[l - 1]:w_off[l]]
         w = wflat.reshape((n_in, n_out))
         b = biases[b_off[l - 1]:b_off[l]]
+        cls = classes[b_off[l - 1]:b_off[l]]
         h = hbuf[:rows * n_out].reshape((rows, n_out))
         np.dot(x_prev, w, h)
         s = 1.0
@@ -283,6 +319,7 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, loss, pa
                 s /= math.sqrt(v)
             for e in range(n_in * n_out):
                 wflat[e] *= s
+            cls = shared_weights(w, lsuv_classes[:n_out])
         for i in range(rows):
             for j in range(n_out):
                 h[i, j] = s * h[i, j] + b[j]
@@ -290,7 +327,7 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, loss, pa
         d = dbuf[a_off[l - 1]:a_off[l]].reshape((rows, n_out))
         st = stats[l - 1]
         forward_layer_statistics(h, x, d, act, a, sat, paired, st, act_buf, act_kbuf, acc)
-        st[DISTINCT_UNITS] = distinct_columns(w, b, h, 1e-5)
+        st[DISTINCT_UNITS] = distinct_units(cls, b, h, 1e-5, reps)
         if jacobian:
             jac = np.dot(w.T.astype(np.float64), jac)
             for j in range(n_out):
@@ -345,8 +382,8 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, loss, pa
 
 
 @pjit
-def network_statistics(variants, widths, depths, x0, grad_seed, weights, biases, loss, paired, backward, jacobian,
-                       workspace, out):
+def network_statistics(variants, widths, depths, x0, grad_seed, weights, biases, classes, loss, paired, backward,
+                       jacobian, workspace, out):
     """Per-layer statistics of many networks of one shape, at several depths, in parallel.
 
     Parameters
@@ -367,6 +404,8 @@ def network_statistics(variants, widths, depths, x0, grad_seed, weights, biases,
         Each row: every layer's weights, C-ordered ``(n_{l-1}, n_l)`` blocks, concatenated. A row
         used by an LSUV network belongs to it alone: it is rescaled in place.
     biases : array (n_bias_rows, sum n_l) of x0's dtype
+    classes : int64 array (n_weight_rows, sum n_l)
+        :func:`unit_classes` of ``weights``: which units share their incoming weights.
     loss : int
         0 probe, 1 MSE.
     paired, backward, jacobian : bool
@@ -378,7 +417,8 @@ def network_statistics(variants, widths, depths, x0, grad_seed, weights, biases,
     """
     for v in prange(variants.shape[0]):
         g = int(variants[v, V_GROUP])
-        single_network(variants[v], widths, depths, x0[g], grad_seed[g], weights[int(variants[v, V_WEIGHT_ROW])],
-                       biases[int(variants[v, V_BIAS_ROW])], loss, paired, backward, jacobian,
+        row = int(variants[v, V_WEIGHT_ROW])
+        single_network(variants[v], widths, depths, x0[g], grad_seed[g], weights[row],
+                       biases[int(variants[v, V_BIAS_ROW])], classes[row], loss, paired, backward, jacobian,
                        workspace[numba.get_thread_id()], out[v])
     return out
