@@ -42,7 +42,7 @@ LOSS_PROBE, LOSS_MSE = 0, 1
 #: Float64 accumulators per sum (vectorised; combined in a fixed order; a power of two).
 LANES = 64
 #: Sums per lane of :func:`forward_layer_statistics` (the size of the ``acc`` scratch is (9, LANES)).
-N_SUMS = 9
+N_SUMS = 6
 
 
 @jit
@@ -180,19 +180,23 @@ def clamp_nonnegative(v):
 @jit
 def accumulate_moments(acc, k, h, x, d, h0, x0, sat_level):
     """Add one element's terms to lane ``k`` of the sums of :func:`forward_layer_statistics`."""
-    hv = np.float64(h)
-    xv = np.float64(x)
-    dh = hv - h0
-    dx = xv - x0
+    dh = np.float64(h) - h0
+    dx = np.float64(x) - x0
     acc[0, k] += dh
     acc[1, k] += dh * dh
     acc[2, k] += dx
     acc[3, k] += dx * dx
-    acc[4, k] += hv * hv
-    acc[5, k] += xv * xv
-    acc[6, k] += 1.0 if abs(d) < sat_level else 0.0
-    acc[7, k] += 1.0 if xv == 0.0 else 0.0
-    acc[8, k] += (0.0 if np.isfinite(hv) else 1.0) + (0.0 if np.isfinite(xv) else 1.0)
+    acc[4, k] += 1.0 if abs(d) < sat_level else 0.0
+    acc[5, k] += 1.0 if x == 0.0 else 0.0
+
+
+@jit
+def count_nonfinite(v):
+    """Number of NaN and infinite entries of a 1-D array."""
+    count = 0
+    for i in range(v.shape[0]):
+        count += 0 if np.isfinite(v[i]) else 1
+    return count
 
 
 @jit
@@ -203,6 +207,8 @@ def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats, buf, kbu
     scratch); the statistics in one pass of sums of ``v - v0`` and ``(v - v0)^2`` with ``v0`` the
     first entry (the shifted-data algorithm: an exact 0 variance for constant layers, little
     cancellation otherwise), in :data:`LANES` lanes (``acc``: float64 scratch (N_SUMS, LANES)).
+    The mean square follows from the same sums, and non-finite entries are counted only when a
+    sum of squares is not finite (one of them is, or the sum overflowed).
     """
     rows, cols = h.shape
     n = rows * cols
@@ -217,15 +223,16 @@ def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats, buf, kbu
     for e in range(m, n):
         accumulate_moments(acc, e - m, hf[e], xf[e], df[e], h0, x0, sat_level)
     mh, mx = lane_total(acc[0]) / n, lane_total(acc[2]) / n
+    shh, sxx = lane_total(acc[1]), lane_total(acc[3])
     stats[PREACT_MEAN] = h0 + mh
-    stats[PREACT_VAR] = clamp_nonnegative(lane_total(acc[1]) / n - mh * mh)
-    stats[PREACT_SQ] = lane_total(acc[4]) / n
+    stats[PREACT_VAR] = clamp_nonnegative(shh / n - mh * mh)
+    stats[PREACT_SQ] = clamp_nonnegative(shh / n + h0 * (2.0 * mh + h0))     # mean of (h0 + dh)^2
     stats[ACT_MEAN] = x0 + mx
-    stats[ACT_VAR] = clamp_nonnegative(lane_total(acc[3]) / n - mx * mx)
-    stats[ACT_SQ] = lane_total(acc[5]) / n
-    stats[FRAC_SATURATED] = lane_total(acc[6]) / n
-    stats[FRAC_ZERO] = lane_total(acc[7]) / n
-    stats[NONFINITE] = lane_total(acc[8])
+    stats[ACT_VAR] = clamp_nonnegative(sxx / n - mx * mx)
+    stats[ACT_SQ] = clamp_nonnegative(sxx / n + x0 * (2.0 * mx + x0))
+    stats[FRAC_SATURATED] = lane_total(acc[4]) / n
+    stats[FRAC_ZERO] = lane_total(acc[5]) / n
+    stats[NONFINITE] = 0.0 if np.isfinite(shh) and np.isfinite(sxx) else count_nonfinite(hf) + count_nonfinite(xf)
     if paired:
         total = 0.0
         for k in range(rows // 2):
