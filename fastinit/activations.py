@@ -346,30 +346,34 @@ def activate_into(code, a, h, x, d, buf, kbuf):
     branch-free loops; the rest call :func:`phi_dphi` element by element. ``buf`` (float64) and
     ``kbuf`` (int64) are scratch of ACT_CHUNK elements at least. NaN stays NaN."""
     n = h.shape[0]
+    # one loop per activation: a branch on the code inside a loop keeps it from vectorising
+    if code == RELU:
+        for i in range(n):
+            v = np.float64(h[i])
+            x[i] = v if v > 0.0 else 0.0 * v
+            d[i] = 1.0 if v > 0.0 else 0.0
+        return x
+    if code == LINEAR:
+        for i in range(n):
+            x[i] = h[i]
+            d[i] = 1.0
+        return x
+    if code == LEAKY_RELU:
+        for i in range(n):
+            v = np.float64(h[i])
+            x[i] = v if v > 0.0 else a * v
+            d[i] = 1.0 if v > 0.0 else a
+        return x
+    if code == HARD_TANH:
+        for i in range(n):
+            v = np.float64(h[i])
+            x[i] = min(1.0, max(-1.0, v)) if v == v else v
+            d[i] = 1.0 if -1.0 < v < 1.0 else 0.0
+        return x
     for start in range(0, n, ACT_CHUNK):
         m = min(ACT_CHUNK, n - start)
         hs, xs, ds, e = h[start:start + m], x[start:start + m], d[start:start + m], buf[:m]
-        # one loop per activation: a branch on the code inside a loop keeps it from vectorising
-        if code == RELU:
-            for i in range(m):
-                v = np.float64(hs[i])
-                xs[i] = v if v > 0.0 else 0.0 * v
-                ds[i] = 1.0 if v > 0.0 else 0.0
-        elif code == LINEAR:
-            for i in range(m):
-                xs[i] = hs[i]
-                ds[i] = 1.0
-        elif code == LEAKY_RELU:
-            for i in range(m):
-                v = np.float64(hs[i])
-                xs[i] = v if v > 0.0 else a * v
-                ds[i] = 1.0 if v > 0.0 else a
-        elif code == HARD_TANH:
-            for i in range(m):
-                v = np.float64(hs[i])
-                xs[i] = min(1.0, max(-1.0, v)) if v == v else v
-                ds[i] = 1.0 if -1.0 < v < 1.0 else 0.0
-        elif code == TANH:
+        if code == TANH:
             for i in range(m):
                 e[i] = -2.0 * abs(np.float64(hs[i]))
             exp_into(e, kbuf)
