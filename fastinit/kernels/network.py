@@ -172,6 +172,23 @@ def distinct_units(classes, b, h, rtol, reps):
 
 
 @jit
+def all_zero(v):
+    """Whether every entry of a 1-D array is 0."""
+    for i in range(v.shape[0]):
+        if v[i] != 0.0:
+            return False
+    return True
+
+
+@jit
+def multiply_into(a, b):
+    """``a *= b`` elementwise over 1-D arrays (one flat loop, which vectorises)."""
+    for i in range(a.shape[0]):
+        a[i] *= b[i]
+    return a
+
+
+@jit
 def clamp_nonnegative(v):
     """max(v, 0) that keeps NaN (rounding may make a variance slightly negative; blow-up must show)."""
     return 0.0 if v < 0.0 else v
@@ -327,9 +344,10 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, classes,
             for e in range(n_in * n_out):
                 wflat[e] *= s
             cls = shared_weights(w, lsuv_classes[:n_out])
-        for i in range(rows):
-            for j in range(n_out):
-                h[i, j] = s * h[i, j] + b[j]
+        if s != 1.0 or not all_zero(b):
+            for i in range(rows):
+                for j in range(n_out):
+                    h[i, j] = s * h[i, j] + b[j]
         x = xbuf[a_off[l - 1]:a_off[l]].reshape((rows, n_out))
         d = dbuf[a_off[l - 1]:a_off[l]].reshape((rows, n_out))
         st = stats[l - 1]
@@ -377,13 +395,10 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, classes,
             out[k, l - 1, GRAD_W_NORM] = math.sqrt(clamp_nonnegative(gg))
             if l > 1:
                 w = weights[w_off[l - 1]:w_off[l]].reshape((n_in, n_out))
-                d_in = dbuf[a_off[l - 2]:a_off[l - 1]].reshape((rows, n_in))
                 spare = delta_b if (top_layer - l) % 2 == 0 else delta_a
                 nxt = spare[:rows * n_in].reshape((rows, n_in))
                 np.dot(delta, w.T, nxt)
-                for i in range(rows):
-                    for j in range(n_in):
-                        nxt[i, j] *= d_in[i, j]
+                multiply_into(spare[:rows * n_in], dbuf[a_off[l - 2]:a_off[l - 1]])
                 delta = nxt
     return out
 
