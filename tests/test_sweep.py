@@ -103,6 +103,27 @@ def test_store_resume_and_refusal(tmp_path, reference):
     pd.testing.assert_frame_equal(fi.load(out), fi.sweep(other, progress=False))
 
 
+def test_resume_refuses_parts_of_another_chunking(tmp_path, reference):
+    out = tmp_path / "r"
+    fi.sweep(SPEC, out=out, progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    (out / "manifest.json").write_text(json.dumps({**manifest, "layout": "cut-by-another-version"}))
+    with pytest.raises(FileExistsError, match="other chunks"):
+        fi.sweep(SPEC, out=out, progress=False)
+    pd.testing.assert_frame_equal(fi.sweep(SPEC, out=out, progress=False, overwrite=True), reference)
+
+
+def test_default_chunk_size_grows_for_small_configurations():
+    from fastinit.simulate import make_shape
+    from fastinit.sweep.plan import CHUNK_CONFIGS, CHUNK_FLOPS, default_chunk_size
+    assert default_chunk_size(make_shape(8, 512, batch=128), [8]) == CHUNK_CONFIGS
+    small = default_chunk_size(make_shape(16, 16, batch=32), [16])
+    assert small == int(CHUNK_FLOPS / (6 * 32 * 16 * 16 * 16)) > CHUNK_CONFIGS
+    big = {"grid": {"initializer": ["he_normal"], "activation": ["relu"], "seed": list(range(3000))},
+           "settings": {"depth": 16, "width": 16, "batch": 32}}
+    assert [c.size for c in chunks(load_spec(big))] == [small, 3000 - small]
+
+
 def test_identical_for_chunk_size_and_threads(reference):
     import numba
     small = {**SPEC, "settings": {**SPEC["settings"], "chunk_size": 1}}

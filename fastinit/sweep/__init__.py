@@ -10,7 +10,7 @@ import sys
 
 import pandas as pd
 
-from .plan import Chunk, chunk_memory, chunks, compute_chunk, describe
+from .plan import Chunk, chunk_memory, chunks, compute_chunk, describe, layout
 from .spec import Spec, SpecError, load_spec
 from .store import Store, table
 
@@ -86,7 +86,7 @@ def sweep(spec, out=None, *, backend: str = "local", progress: bool = True, resu
         raise ValueError(f"threads={threads!r} must be an integer >= 1")
     spec, parts = plan_sweep(spec, max_memory, threads)
     store = Store(out) if out is not None else None
-    done = store.open(spec, len(parts), resume=resume, overwrite=overwrite) if store else set()
+    done = store.open(spec, len(parts), layout(parts), resume=resume, overwrite=overwrite) if store else set()
     todo = [c for c in parts if c.chunk_id not in done]
     results: list[pd.DataFrame] = []
     bar = _progress(spec.n_configs, sum(c.size for c in parts if c.chunk_id in done), progress, spec.name)

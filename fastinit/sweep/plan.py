@@ -11,6 +11,7 @@ do not depend on the chunking, and the chunking depends on the spec alone.
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass
 
@@ -33,6 +34,10 @@ VARIANT_KEYS = ("initializer", "activation", "bias_initializer")
 #: Most bytes of weight rows and base draws stored per chunk (a fixed number, so chunks depend on
 #: the spec alone).
 STORED_BUDGET = 256 * 2 ** 20
+#: Default chunk size: at least this many configurations, ...
+CHUNK_CONFIGS = 512
+#: ... or as many as make this many flops of forward and backward passes (0.1 s of work or so).
+CHUNK_FLOPS = 2e9
 SHAPE_KEYS = ("depth", "width", "widths", "batch", "seed", "trial", "input", "input_corr", "dtype", "backward",
               "jacobian", "loss")
 
@@ -140,7 +145,6 @@ def chunks(spec: Spec) -> list[Chunk]:
     product, so every group of a shape has the same networks, each with the same depths.
     """
     grid, settings = spec.grid, shared_settings(spec)
-    size = spec.value("chunk_size")
     n = spec.n_configs
     cids = np.arange(n, dtype=np.int64)
     index = {k: np.asarray(v, dtype=np.int64) for k, v in zip(grid, np.unravel_index(cids, [len(v) for v in grid.values()]))}
@@ -153,7 +157,6 @@ def chunks(spec: Spec) -> list[Chunk]:
     n_groups, n_networks = group.max() + 1, network.max() + 1
     per_network = n // n_networks                          # depths of each network
     per_group = n_networks // n_groups                     # networks of each group
-    pieces = max(1, size // per_network)                   # networks per piece
     depths = member_depths(grid, settings, index, cids)
     out: list[Chunk] = []
     memo: dict = {}   # stored bytes of a group's networks first..stop-1 in a bucket
@@ -163,6 +166,8 @@ def chunks(spec: Spec) -> list[Chunk]:
         trunk = make_shape(**_shape_kwargs(_settings_of(grid, settings, index, members[np.argmax(depths[members])])))
         firsts = members[:per_group * per_network:per_network]     # the first group's networks
         inits = [_settings_of(grid, settings, index, i)["initializer"] for i in firsts]
+        size = spec.value("chunk_size") or default_chunk_size(trunk, depths[members[:per_network]])
+        pieces = max(1, size // per_network)                   # networks per piece
         current: list = []   # slices of `members`
         count = used = 0
         for g in range(len(members) // (per_group * per_network)):
@@ -184,6 +189,23 @@ def chunks(spec: Spec) -> list[Chunk]:
                 group_used = need
         out.append(_chunk(len(out), members, current, index, grid, settings, spec, used))
     return out
+
+
+def layout(parts: list[Chunk]) -> str:
+    """A digest of which configurations each chunk holds, in order (stored results can only be
+    resumed by the same cut)."""
+    digest = hashlib.sha256()
+    for c in parts:
+        digest.update(np.asarray(c.config_ids, dtype="<i8").tobytes() + b"|")
+    return digest.hexdigest()[:16]
+
+
+def default_chunk_size(shape, depths) -> int:
+    """Configurations per chunk when the spec does not say: :data:`CHUNK_CONFIGS`, or more small
+    ones, as many as make :data:`CHUNK_FLOPS` (so a chunk's fixed costs stay small)."""
+    layer = np.cumsum([0, *(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))])
+    flops = (6 if shape.backward else 2) * shape.batch * layer[np.asarray(depths)].mean()
+    return max(CHUNK_CONFIGS, int(CHUNK_FLOPS / flops))
 
 
 def _chunk(chunk_id: int, members: np.ndarray, slices: list, index: dict, grid: dict, settings: dict, spec: Spec,

@@ -27,11 +27,12 @@ SIMULATE_KEYS = ("initializer", "activation", "bias_initializer", "depth", "widt
 #: Keys only ``[settings]`` takes: engine options.
 ENGINE_KEYS = {"theory": "true or false: add mean-field predictions (preact_sq_theory, ...)",
                "chunk_size": "an integer >= 1: most configurations per stored chunk "
-                             "(the depths of one network stay together)"}
+                             "(the depths of one network stay together; default 512, or more small "
+                             "configurations: about 2 GFLOP of work)"}
 TOP_KEYS = ("name", "description", "grid", "settings")
 DEFAULTS = {"bias_initializer": "zeros", "batch": 128, "seed": 0, "trial": 0, "input": "normal", "input_corr": None,
             "dtype": "float32", "backward": True, "jacobian": False, "loss": "probe", "theory": False,
-            "chunk_size": 512}
+            "chunk_size": None}
 
 
 class SpecError(ValueError):

@@ -64,13 +64,15 @@ class Store:
             return None
         return json.loads(self.manifest_path.read_text())
 
-    def open(self, spec: Spec, n_chunks: int, *, resume: bool = True, overwrite: bool = False) -> set[int]:
-        """Prepare the folder for ``spec``; return the ids of chunks already done.
+    def open(self, spec: Spec, n_chunks: int, layout: str, *, resume: bool = True, overwrite: bool = False) -> set[int]:
+        """Prepare the folder for ``spec`` cut into ``n_chunks`` chunks (``layout``: a digest of
+        which configurations each holds); return the ids of chunks already done.
 
         Raises
         ------
         FileExistsError
-            The folder holds another spec's results (or other files) and ``overwrite`` is False.
+            The folder holds another spec's results (or other files), or this spec's cut into
+            other chunks (by another fastinit version), and ``overwrite`` is False.
         """
         manifest = self.manifest()
         busy = self.root.exists() and any(self.root.iterdir())
@@ -78,6 +80,10 @@ class Store:
             what = "results of a different spec" if manifest else "files that are not sweep results"
             raise FileExistsError(f"out={str(self.root)!r} holds {what}; choose another folder or pass "
                                   f"overwrite=True (--overwrite) to replace them")
+        if busy and not overwrite and resume and (manifest["n_chunks"], manifest.get("layout", layout)) != (n_chunks, layout):
+            raise FileExistsError(f"out={str(self.root)!r} holds this spec's results cut into other chunks (fastinit "
+                                  f"{manifest.get('fastinit_version')}); its parts cannot be resumed: pass "
+                                  f"overwrite=True (--overwrite) to compute them again")
         if busy and (overwrite or not resume):
             if manifest is None and not overwrite:
                 raise FileExistsError(f"out={str(self.root)!r} is not empty")
@@ -95,7 +101,7 @@ class Store:
         done = {int(p.stem.split("-")[1]) for p in self.parts.glob("chunk-*.parquet")}
         done = {d for d in done if d < n_chunks}
         self._manifest = {"name": spec.name, "spec_hash": spec.hash, "fastinit_version": __version__,
-                          "n_configs": spec.n_configs, "n_chunks": n_chunks, "chunks_done": sorted(done),
+                          "n_configs": spec.n_configs, "n_chunks": n_chunks, "layout": layout, "chunks_done": sorted(done),
                           "created": (manifest or {}).get("created", time.strftime("%Y-%m-%dT%H:%M:%S")),
                           "complete": len(done) == n_chunks}
         self._write_manifest()
