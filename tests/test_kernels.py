@@ -172,20 +172,24 @@ def test_symmetry_constant_initializer_one_distinct_unit():
     assert (rand["distinct_units"] == 32).all()
 
 
-def test_distinct_units_against_naive():
-    # columns a, a, b, c, c, c with biases 0, 1, 0, 0, 0, 2: five distinct (weights, bias) units
-    rng = np.random.default_rng(3)
-    a, b_, c = rng.standard_normal((3, 10))
-    w = np.stack([a, a, b_, c, c, c], axis=1).astype(np.float32)
-    b = np.array([0, 1, 0, 0, 0, 2], dtype=np.float32)
+@pytest.mark.parametrize("n_out", [6, 40])      # insertion sort (<= 32 units) and argsort
+def test_distinct_units_against_naive(n_out):
+    rng = np.random.default_rng(n_out)
+    pool = rng.standard_normal((10, 4)).astype(np.float32)
+    pool[0, 1] = np.nan                          # a non-finite column is its own
+    w = pool[:, rng.integers(0, 4, n_out)]       # columns drawn from a pool of 4: many repeats
+    b = rng.integers(0, 2, n_out).astype(np.float32)
     x = rng.standard_normal((5, 10)).astype(np.float32)
-    table = np.stack([w.ravel(), w[:, ::-1].ravel()])      # a weights table of two rows of one 10 x 6 layer
-    classes = kernels.unit_classes(np.array([10, 6]), table, np.empty((2, 6), np.int64))
+    table = np.stack([w.ravel(), w[:, ::-1].ravel()])      # a weights table of two rows of one layer
+    classes = kernels.unit_classes(np.array([10, n_out]), table, np.empty((2, n_out), np.int64))
     for row, cls in zip(table, classes):
-        cols = row.reshape(10, 6).T
-        same = (cols[:, None, :] == cols[None, :, :]).all(axis=2)      # naive: which columns are equal
-        assert ((cls[:, None] == cls[None, :]) & (cls[:, None] >= 0) | np.eye(6, dtype=bool) == same).all()
-    assert kernels.distinct_units(classes[0], b, x @ w + b, 1e-5, np.empty(6, np.int64)) == naive.distinct_units(w, b) == 5
+        cols = row.reshape(10, n_out).T
+        eye = np.eye(n_out, dtype=bool)
+        same = (cols[:, None, :] == cols[None, :, :]).all(axis=2) | eye      # naive: which columns are equal
+        assert (((cls[:, None] == cls[None, :]) & (cls[:, None] >= 0) | eye) == same).all()
+    finite = np.isfinite(w).all(axis=0)
+    expect = naive.distinct_units(w[:, finite], b[finite]) + (~finite).sum()
+    assert kernels.distinct_units(classes[0], b, x @ w + b, 1e-5, np.empty(n_out, np.int64)) == expect
 
 
 def test_lsuv_sets_unit_preactivation_variance():

@@ -89,21 +89,32 @@ def pooled_variance(a, s, b):
 
 
 @jit
-def shared_weights(w, classes):
+def shared_weights(w, classes, keys, order):
     """Which units of a layer share their incoming weights: ``classes[j]`` is one and the same
     unit index for every unit whose column ``w[:, j]`` equals another's exactly, and -1 for a unit
-    whose weights are its own (``classes``: int64, n_out).
+    whose weights are its own (``classes``: int64, n_out; ``keys``, ``order``: float64 and int64
+    scratch of n_out or more).
 
-    Columns are grouped by a projection of their first 8 weights and compared entry by entry only
-    within a group, so a random layer costs O(width log width). Non-finite columns are their own.
+    Columns are sorted by a projection of their first 8 weights and compared entry by entry only
+    where projections are equal, so a random layer costs O(width log width). Non-finite columns
+    are their own.
     """
     n_in, n_out = w.shape
-    keys = np.zeros(n_out)
+    keys, order = keys[:n_out], order[:n_out]
+    keys[:] = 0.0
     for i in range(min(n_in, 8)):
         r = 1.0 + (i * 0.6180339887498949) % 1.0
         for j in range(n_out):
             keys[j] += r * w[i, j]
-    order = np.argsort(keys)
+    if n_out <= 32:     # insertion sort, NaN last: no allocation for narrow layers
+        for j in range(n_out):
+            k, t = keys[j], j
+            while t > 0 and (keys[order[t - 1]] > k or (keys[order[t - 1]] != keys[order[t - 1]] and k == k)):
+                order[t] = order[t - 1]
+                t -= 1
+            order[t] = j
+    else:
+        order[:] = np.argsort(keys)
     classes[:] = -1
     start = 0
     while start < n_out:
@@ -134,10 +145,12 @@ def unit_classes(widths, weights, classes):
     :func:`network_statistics`) into ``classes``: int64 (n_rows, sum n_l), laid out as a biases row."""
     depth = widths.shape[0] - 1
     w_off, b_off, _ = layer_offsets(widths, 1)
-    for t in prange(weights.shape[0] * depth):
-        r, l = t // depth, t % depth
-        w = weights[r, w_off[l]:w_off[l + 1]].reshape((widths[l], widths[l + 1]))
-        shared_weights(w, classes[r, b_off[l]:b_off[l + 1]])
+    for r in prange(weights.shape[0]):
+        keys = np.empty(widths.max())
+        order = np.empty(widths.max(), np.int64)
+        for l in range(depth):
+            w = weights[r, w_off[l]:w_off[l + 1]].reshape((widths[l], widths[l + 1]))
+            shared_weights(w, classes[r, b_off[l]:b_off[l + 1]], keys, order)
     return classes
 
 
@@ -343,7 +356,7 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, classes,
                 s /= math.sqrt(v)
             for e in range(n_in * n_out):
                 wflat[e] *= s
-            cls = shared_weights(w, lsuv_classes[:n_out])
+            cls = shared_weights(w, lsuv_classes[:n_out], np.empty(n_out), np.empty(n_out, np.int64))
         if s != 1.0 or not all_zero(b):
             for i in range(rows):
                 for j in range(n_out):
