@@ -124,6 +124,13 @@ def test_default_chunk_size_grows_for_small_configurations():
     assert [c.size for c in chunks(load_spec(big))] == [small, 3000 - small]
 
 
+def test_large_networks_share_a_chunk():
+    # networks of a chunk run in parallel: two 1024-wide, depth-32 networks (269 MB of weights) must fit one
+    wide = {"grid": {"initializer": ["he_normal"], "activation": ["relu"], "seed": [0, 1]},
+            "settings": {"depth": 32, "width": 1024, "batch": 256}}
+    assert [c.size for c in chunks(load_spec(wide))] == [2]
+
+
 def test_identical_for_chunk_size_and_threads(reference):
     import numba
     small = {**SPEC, "settings": {**SPEC["settings"], "chunk_size": 1}}

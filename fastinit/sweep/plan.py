@@ -32,8 +32,9 @@ from .spec import DEFAULTS, ENGINE_KEYS, Spec
 
 VARIANT_KEYS = ("initializer", "activation", "bias_initializer")
 #: Most bytes of weight rows and base draws stored per chunk (a fixed number, so chunks depend on
-#: the spec alone).
-STORED_BUDGET = 256 * 2 ** 20
+#: the spec alone). Networks of one chunk run in parallel, one per thread: the budget must hold
+#: several large ones (two of width 1024 and depth 32 store 269 MB).
+STORED_BUDGET = 2 ** 30
 #: Default chunk size: at least this many configurations, ...
 CHUNK_CONFIGS = 512
 #: ... or as many as make this many flops of forward and backward passes (0.1 s of work or so).
