@@ -254,13 +254,12 @@ def plan_call(groups: list[tuple[Shape, list[Variant]]], depths=None) -> dict:
                 group_base[g, k] = n_base[k]
                 n_base[k] += 1
     bases = [scratch(f"base_{name}", (n_base[k], n_weights), np.float64) for k, name in enumerate("zuq")]
+    for k in (0, 1):    # normals and uniforms; a group's base row is its rank among the groups with one
+        with_base = group_base[:, k] >= 0
+        ks.fill_layers_rows(widths, seeds[with_base], trials[with_base], k, bases[k])
     for g, (shape, _) in enumerate(groups):
-        z, u, q = group_base[g]
-        if z >= 0:
-            ks.fill_layers(widths, shape.seed, shape.trial, 0, bases[0][z])
-        if u >= 0:
-            ks.fill_layers(widths, shape.seed, shape.trial, 1, bases[1][u])
-        if q >= 0:
+        if group_base[g, 2] >= 0:
+            q = group_base[g, 2]
             qs = orthogonal_matrices(np.array(layer_shapes), shape.seed, shape.trial, np.arange(1, shape.depth + 1))
             bases[2][q] = np.concatenate([m.ravel() for m in qs])
     for r, ((g, _), (_, init)) in enumerate(w_rows.items()):
@@ -306,14 +305,21 @@ def _variant_table(variants: list[Variant]) -> tuple:
 def _fill_codes(shape: Shape, rows: dict, sizes: list) -> tuple[np.ndarray, np.ndarray]:
     """Codes (n_rows,) and parameters (n_rows, depth, 4) of :func:`fastinit.kernels.sampling.fill_rows`
     for rows keyed ``(group, key) -> (row, initializer)`` (parameters do not depend on the group)."""
-    codes = np.empty(len(rows), dtype=np.int64)
-    params = np.empty((len(rows), len(sizes), 4))
+    layers = (tuple(sizes), shape.dtype)
+    labels: dict = {}     # label -> its index in `table`
+    table = []
+    index = np.empty(len(rows), dtype=np.int64)
     for r, (_, init) in enumerate(rows.values()):
-        key = (init.label, tuple(sizes), shape.dtype)
-        if key not in _PARAMS:
-            _PARAMS[key] = _layer_params(shape, init, sizes)
-        codes[r], params[r] = _PARAMS[key]
-    return codes, params
+        if init.label not in labels:
+            labels[init.label] = len(table)
+            key = (init.label, *layers)
+            if key not in _PARAMS:
+                _PARAMS[key] = _layer_params(shape, init, sizes)
+            table.append(_PARAMS[key])
+        index[r] = labels[init.label]
+    codes = np.array([code for code, _ in table], dtype=np.int64)
+    params = np.stack([p for _, p in table]) if table else np.empty((0, len(sizes), 4))
+    return codes[index], params[index]
 
 
 _PARAMS: dict = {}   # (label, layer sizes, dtype) -> fill code and parameters

@@ -46,6 +46,18 @@ def test_samplers_match_reference():
     assert fi.rng.standard_normal(seed, 3, 5, 10, 0) == pytest.approx(naive.normals(seed, 3, 5, 11)[10], rel=1e-12)
 
 
+def test_layer_base_draws_match_reference():
+    from fastinit.kernels import fill_layers, fill_layers_rows
+    widths = np.array([3, 5, 2])           # layers of 15 and 10 weights, tensor ids 1 and 2
+    seeds, trials = np.array([4, 2 ** 40], dtype=np.uint64), np.array([0, 7], dtype=np.uint64)
+    for kind, ref in ((0, naive.normals), (1, naive.uniforms)):
+        rows = fill_layers_rows(widths, seeds, trials, kind, np.empty((2, 25)))
+        for row, seed, trial in zip(rows, seeds, trials):
+            expect = np.concatenate([ref(int(seed), int(trial), 1, 15), ref(int(seed), int(trial), 2, 10)])
+            np.testing.assert_allclose(row, expect, rtol=1e-12)
+            np.testing.assert_array_equal(row, fill_layers(widths, seed, trial, kind, np.empty(25)))
+
+
 def test_uniform_open_interval_and_distribution():
     u = fill_uniform(np.empty(200_000), 0, 0, 1)
     assert 0 < u.min() and u.max() < 1

@@ -104,17 +104,37 @@ def fill_elementwise(out, code, p0, p1, p2, p3, seed, trial, tensor):
 
 
 @jit
+def base_layer(out, kind, seed, trial, tensor):
+    """Serially, the base draws of one tensor: standard normals (``kind`` 0, as
+    :func:`fill_normal`) or uniforms (1, as :func:`fill_uniform`)."""
+    if kind == 0:
+        return elementwise_into(out, 0, NORMAL, 0.0, 1.0, 0.0, 0.0, seed, trial, tensor)
+    return elementwise_into(out, 0, UNIFORM, 0.0, 1.0, 1.0 - 2.0 ** -24, 0.0, seed, trial, tensor)
+
+
+@jit
 def fill_layers(widths, seed, trial, kind, out):
     """Base draws of every layer's weights, concatenated: layer ``l`` (tensor id ``l``) is a
     C-ordered ``(widths[l-1], widths[l])`` block. ``kind`` 0: standard normals, 1: uniforms."""
     off = 0
     for l in range(1, widths.shape[0]):
         n = widths[l - 1] * widths[l]
-        if kind == 0:
-            fill_normal(out[off:off + n], seed, trial, l)
-        else:
-            fill_uniform(out[off:off + n], seed, trial, l)
+        base_layer(out[off:off + n], kind, seed, trial, l)
         off += n
+    return out
+
+
+@pjit
+def fill_layers_rows(widths, seeds, trials, kind, out):
+    """:func:`fill_layers` of stream ``(seeds[i], trials[i])`` into row ``i`` of ``out`` for every
+    row, in parallel over (row, layer) pairs."""
+    depth = widths.shape[0] - 1
+    off = np.zeros(depth + 1, np.int64)
+    for l in range(depth):
+        off[l + 1] = off[l] + widths[l] * widths[l + 1]
+    for t in prange(out.shape[0] * depth):
+        i, l = t // depth, t % depth
+        base_layer(out[i, off[l]:off[l + 1]], kind, seeds[i], trials[i], l + 1)
     return out
 
 

@@ -18,7 +18,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from ..activations import get_activation
-from ..initializers import get_initializer
+from ..initializers import check_seed, check_uint32, get_initializer
 from ..simulate import make_shape
 
 #: Keys that may appear in ``[grid]`` (as a list) or ``[settings]`` (as a value).
@@ -104,8 +104,11 @@ def _check_value(key, value, path, errors):
             if not isinstance(value, str):
                 raise ValueError(f"input={value!r} must be 'normal' or 'uniform01' in a spec")
             make_shape(1, 1, input=value)
-        elif key in ("depth", "width", "widths", "batch", "seed", "trial", "input_corr", "dtype", "backward",
-                     "jacobian", "loss"):
+        elif key == "seed":          # sweeps list many seeds: check them without building a Shape
+            check_seed(value)
+        elif key == "trial":
+            check_uint32("trial", value)
+        elif key in ("depth", "width", "widths", "batch", "input_corr", "dtype", "backward", "jacobian", "loss"):
             kwargs = {"depth": 1, "width": 2}
             if key == "widths":
                 kwargs = {"widths": value}
