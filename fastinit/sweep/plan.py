@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -58,6 +58,8 @@ class Chunk:
     settings: dict          # the settings every configuration shares (defaults and [settings])
     theory: bool = False
     stored: int = 0         # bytes of weight rows and base draws (see simulate.stored_bytes)
+    resolved: dict = field(default_factory=dict, repr=False, compare=False)   # names resolved so far,
+    #                                                                           shared by a sweep's chunks
 
     @property
     def size(self) -> int:
@@ -160,6 +162,7 @@ def chunks(spec: Spec) -> list[Chunk]:
     per_group = n_networks // n_groups                     # networks of each group
     depths = member_depths(grid, settings, index, cids)
     out: list[Chunk] = []
+    resolved: dict = {}
     memo: dict = {}   # stored bytes of a group's networks first..stop-1 in a bucket
     starts = np.flatnonzero(np.r_[True, np.diff(bucket[order]) != 0])
     for b, (lo, hi) in enumerate(zip(starts, [*starts[1:], n])):
@@ -179,7 +182,7 @@ def chunks(spec: Spec) -> list[Chunk]:
                 lo_net = s if first is None else first
                 need = _once(memo, (b, lo_net, e), stored_bytes, trunk, inits[lo_net:e])
                 if current and (count + piece > size or used + need - group_used > STORED_BUDGET):
-                    out.append(_chunk(len(out), members, current, index, grid, settings, spec, used))
+                    out.append(_chunk(len(out), members, current, index, spec, settings, used, resolved))
                     current, count, used, first, group_used = [], 0, 0, None, 0
                     need = _once(memo, (b, s, e), stored_bytes, trunk, inits[s:e])
                 first = s if first is None else first
@@ -188,7 +191,7 @@ def chunks(spec: Spec) -> list[Chunk]:
                 count += piece
                 used += need - group_used
                 group_used = need
-        out.append(_chunk(len(out), members, current, index, grid, settings, spec, used))
+        out.append(_chunk(len(out), members, current, index, spec, settings, used, resolved))
     return out
 
 
@@ -209,11 +212,11 @@ def default_chunk_size(shape, depths) -> int:
     return max(CHUNK_CONFIGS, int(CHUNK_FLOPS / flops))
 
 
-def _chunk(chunk_id: int, members: np.ndarray, slices: list, index: dict, grid: dict, settings: dict, spec: Spec,
-           stored: int) -> Chunk:
+def _chunk(chunk_id: int, members: np.ndarray, slices: list, index: dict, spec: Spec, settings: dict, stored: int,
+           resolved: dict) -> Chunk:
     ids = np.concatenate([members[s] for s in slices])
-    return Chunk(chunk_id, ids, {k: v[ids] for k, v in index.items()}, grid, settings, bool(spec.value("theory")),
-                 stored)
+    return Chunk(chunk_id, ids, {k: v[ids] for k, v in index.items()}, spec.grid, settings, bool(spec.value("theory")),
+                 stored, resolved)
 
 
 def _shape_kwargs(cfg: dict) -> dict:
@@ -222,17 +225,6 @@ def _shape_kwargs(cfg: dict) -> dict:
         shape.pop("depth", None)
         shape.pop("width", None)
     return shape
-
-
-_MEMO: dict = {"grid": None, "values": {}}
-
-
-def _sweep_memo(chunk: Chunk) -> dict:
-    """A cache for resolved names of the sweep ``chunk`` belongs to (the chunks of one sweep share
-    their grid object; holding it keeps its ``id`` from being reused)."""
-    if _MEMO["grid"] is not chunk.grid:
-        _MEMO.update(grid=chunk.grid, values={})
-    return _MEMO["values"]
 
 
 def _once(memo: dict, key, fn, *args):
@@ -253,12 +245,13 @@ def _structure(chunk: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
             np.flatnonzero(new_network))
 
 
-def _groups(chunk: Chunk) -> tuple[list[tuple], list[int]]:
+def _groups(chunk: Chunk, structure: tuple) -> tuple[list[tuple], list[int]]:
     """The chunk's groups, each (trunk Shape, [Variant] one per network), and the depths the
-    chunk reports. Groups with the same networks share one list of variants."""
-    depth_of, variant, group_starts, network_starts = _structure(chunk)
+    chunk reports (``structure``: see :func:`_structure`). Groups with the same networks share
+    one list of variants."""
+    depth_of, variant, group_starts, network_starts = structure
     depths = sorted(set(depth_of.tolist()))
-    memo = _sweep_memo(chunk)
+    memo = chunk.resolved
     bounds = np.searchsorted(network_starts, [*group_starts, chunk.size])
     out = []
     for g, start in enumerate(group_starts):
@@ -299,15 +292,16 @@ def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
     if threads:
         import numba
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    groups, depths = _groups(chunk)
+    structure = _structure(chunk)
+    groups, depths = _groups(chunk, structure)
     results = np.concatenate(run_groups(groups, depths))
-    counts, _, group_starts, network_starts = _structure(chunk)
+    counts, _, group_starts, network_starts = structure
     members = np.arange(chunk.size)
     network = np.searchsorted(network_starts, members, side="right") - 1     # each member's row of `results`
     row_layer = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     flat = results[np.repeat(network, counts), np.repeat(np.searchsorted(depths, counts), counts), row_layer]
     data = {"config_id": np.repeat(chunk.config_ids, counts)}
-    memo = _sweep_memo(chunk)
+    memo = chunk.resolved
     for c in table_columns(chunk.grid, chunk.settings)[1:]:
         if c in chunk.grid:
             labels = _once(memo, ("labels", c), lambda key: [label(key, v) for v in chunk.grid[key]], c)
