@@ -124,6 +124,16 @@ def test_default_chunk_size_grows_for_small_configurations():
     assert [c.size for c in chunks(load_spec(big))] == [small, 3000 - small]
 
 
+def test_spec_dict_edited_in_place_between_sweeps():
+    spec = {"grid": {"initializer": ["he_normal"], "activation": ["tanh"], "seed": [0]},
+            "settings": {"depth": 2, "width": 4, "batch": 4}}
+    first = fi.sweep(spec, progress=False)
+    spec["grid"]["initializer"][0] = "glorot_uniform"         # the same dict and list objects
+    second = fi.sweep(spec, progress=False)
+    assert set(second["initializer"]) == {"glorot_uniform"}
+    assert not np.array_equal(first["preact_sq"], second["preact_sq"])
+
+
 def test_large_networks_share_a_chunk():
     # networks of a chunk run in parallel: two 1024-wide, depth-32 networks (269 MB of weights) must fit one
     wide = {"grid": {"initializer": ["he_normal"], "activation": ["relu"], "seed": [0, 1]},
