@@ -522,7 +522,8 @@ def orthogonal_matrices(shapes: np.ndarray, seed: int, trial: int, tensor_ids: n
     recent results are cached (read-only arrays).
     """
     shapes = np.asarray(shapes, dtype=np.int64)
-    keys = [(int(seed), int(trial), int(t), int(r), int(c)) for (r, c), t in zip(shapes, tensor_ids)]
+    seed, trial = int(seed), int(trial)
+    keys = [(seed, trial, t, r, c) for (r, c), t in zip(shapes.tolist(), np.asarray(tensor_ids).tolist())]
     missing = [i for i, k in enumerate(keys) if k not in _ORTHOGONAL_CACHE]
     for key in {tuple(shapes[i]) for i in missing}:
         idx = [i for i in missing if tuple(shapes[i]) == key]
