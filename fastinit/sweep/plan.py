@@ -299,7 +299,9 @@ def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
     members = np.arange(chunk.size)
     network = np.searchsorted(network_starts, members, side="right") - 1     # each member's row of `results`
     row_layer = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    flat = results[np.repeat(network, counts), np.repeat(np.searchsorted(depths, counts), counts), row_layer]
+    # one contiguous row per metric: the table's columns, kept as they are
+    metrics = np.moveaxis(results, -1, 0)[:, np.repeat(network, counts), np.repeat(np.searchsorted(depths, counts), counts),
+                                          row_layer]
     data = {"config_id": np.repeat(chunk.config_ids, counts)}
     memo = chunk.resolved
     for c in table_columns(chunk.grid, chunk.settings)[1:]:
@@ -312,9 +314,9 @@ def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
             data[c] = _column([label(c, chunk.settings[c])], np.zeros(len(row_layer), dtype=np.int64))
     data["layer"] = row_layer + 1
     for j, m in enumerate(METRICS):
-        data[m] = flat[:, j].astype(np.int64) if m in ("distinct_units", "nonfinite") and np.isfinite(flat[:, j]).all() \
-            else flat[:, j]
-    df = pd.DataFrame(data)
+        data[m] = metrics[j].astype(np.int64) if m in ("distinct_units", "nonfinite") and np.isfinite(metrics[j]).all() \
+            else metrics[j]
+    df = pd.DataFrame(data, copy=False)
     if chunk.theory:
         from ..theory import predict
         variants = [v for _, vs in groups for v in vs]
