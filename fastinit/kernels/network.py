@@ -277,16 +277,32 @@ def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats, buf, kbu
 
 
 @jit
-def workspace_length(widths, rows):
-    """Length of one thread's workspace for networks of these widths and batch rows: every layer's
-    activations and derivatives, one layer's pre-activations, two backward deltas, a weight
-    gradient and two batch Gram matrices."""
+def workspace_layout(widths, rows):
+    """Where each buffer of one thread's workspace starts, for networks of these widths and batch
+    rows: every layer's activations, every layer's derivatives, one layer's pre-activations, two
+    backward deltas, a weight gradient, two batch Gram matrices; the last entry is the length."""
     total = 0
     w_max = 0
     for l in range(1, widths.shape[0]):
         total += widths[l]
         w_max = max(w_max, widths[l - 1] * widths[l])
-    return 2 * rows * total + 3 * rows * widths.max() + w_max + 2 * rows * rows
+    n_max = widths.max()
+    x = 0
+    d = x + rows * total
+    h = d + rows * total
+    delta_a = h + rows * n_max
+    delta_b = delta_a + rows * n_max
+    gw = delta_b + rows * n_max
+    gram_x = gw + w_max
+    gram_d = gram_x + rows * rows
+    return x, d, h, delta_a, delta_b, gw, gram_x, gram_d, gram_d + rows * rows
+
+
+@jit
+def workspace_length(widths, rows):
+    """Length of one thread's workspace for networks of these widths and batch rows (see
+    :func:`workspace_layout`)."""
+    return workspace_layout(widths, rows)[-1]
 
 
 @jit
@@ -318,18 +334,11 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, classes,
     n_max = widths.max()
     w_off, b_off, a_off = layer_offsets(widths, rows)
     act, a, sat = int(var[V_ACT]), var[V_ACT_PARAM], var[V_SAT]
-    n_act = a_off[depth]
-    xbuf = ws[:n_act]
-    dbuf = ws[n_act:2 * n_act]
-    top = 2 * n_act
-    hbuf = ws[top:top + rows * n_max]
-    delta_a = ws[top + rows * n_max:top + 2 * rows * n_max]
-    delta_b = ws[top + 2 * rows * n_max:top + 3 * rows * n_max]
-    top += 3 * rows * n_max
-    w_max = (w_off[1:] - w_off[:-1]).max()
-    gw = ws[top:top + w_max]
-    gram_x = ws[top + w_max:top + w_max + rows * rows].reshape((rows, rows))
-    gram_d = ws[top + w_max + rows * rows:top + w_max + 2 * rows * rows].reshape((rows, rows))
+    o = workspace_layout(widths, rows)
+    xbuf, dbuf, hbuf = ws[o[0]:o[1]], ws[o[1]:o[2]], ws[o[2]:o[3]]
+    delta_a, delta_b, gw = ws[o[3]:o[4]], ws[o[4]:o[5]], ws[o[5]:o[6]]
+    gram_x = ws[o[6]:o[7]].reshape((rows, rows))
+    gram_d = ws[o[7]:o[8]].reshape((rows, rows))
     act_buf = np.empty(ACT_CHUNK)
     act_kbuf = np.empty(ACT_CHUNK, np.int64)
     acc = np.empty((N_SUMS, LANES))
