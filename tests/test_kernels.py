@@ -172,6 +172,22 @@ def test_symmetry_constant_initializer_one_distinct_unit():
     assert (rand["distinct_units"] == 32).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gemm_against_numpy(dtype):
+    from fastinit.kernels.blas import gemm
+    rng = np.random.default_rng(0)
+    ints, scalars = np.empty(8, np.int32), np.empty(2, dtype)
+    for trans_a in (False, True):
+        for trans_b in (False, True):
+            a = rng.standard_normal((5, 7) if trans_a else (7, 5)).astype(dtype)
+            b = rng.standard_normal((3, 5) if trans_b else (5, 3)).astype(dtype)
+            expect = (a.T if trans_a else a) @ (b.T if trans_b else b)
+            got = gemm(a, trans_a, b, trans_b, np.empty((7, 3), dtype), ints, scalars)
+            np.testing.assert_allclose(got, expect, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        gemm(a[:, :2], False, b[:2], False, np.empty((7, 3), dtype), ints, scalars)
+
+
 @pytest.mark.parametrize("n_out", [6, 40])      # insertion sort (<= 32 units) and argsort
 def test_distinct_units_against_naive(n_out):
     rng = np.random.default_rng(n_out)

@@ -26,6 +26,7 @@ from numba import prange
 
 from .._config import jit, pjit
 from ..activations import ACT_CHUNK, activate_into
+from .blas import gemm
 
 METRICS = ("preact_mean", "preact_var", "preact_sq", "act_mean", "act_var", "act_sq", "frac_saturated",
            "frac_zero", "pair_corr", "delta_sq", "grad_w_norm", "distinct_units", "nonfinite",
@@ -344,6 +345,8 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, classes,
     acc = np.empty((N_SUMS, LANES))
     reps = np.empty(n_max, np.int64)
     lsuv_classes = np.empty(n_max, np.int64)
+    blas_ints = np.empty(8, np.int32)
+    blas_scalars = np.empty(2, ws.dtype)
     stats = out[out.shape[0] - 1]
     out[:, :, :] = np.nan
     jac = np.eye(widths[0] if jacobian else 1)
@@ -355,7 +358,7 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, classes,
         b = biases[b_off[l - 1]:b_off[l]]
         cls = classes[b_off[l - 1]:b_off[l]]
         h = hbuf[:rows * n_out].reshape((rows, n_out))
-        np.dot(x_prev, w, h)
+        gemm(x_prev, False, w, False, h, blas_ints, blas_scalars)
         s = 1.0
         if var[V_LSUV_TOL] > 0.0:
             for _ in range(int(var[V_LSUV_ITER])):
@@ -407,19 +410,19 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, classes,
             x_in = x0 if l == 1 else xbuf[a_off[l - 2]:a_off[l - 1]].reshape((rows, n_in))
             if rows * (n_in + n_out) < n_in * n_out:
                 # |X^T D|_F^2 = sum (X X^T) * (D D^T): 2 rows^2 (n_in + n_out) flops instead of 2 rows n_in n_out
-                np.dot(x_in, x_in.T, gram_x)
-                np.dot(delta, delta.T, gram_d)
+                gemm(x_in, False, x_in, True, gram_x, blas_ints, blas_scalars)
+                gemm(delta, False, delta, True, gram_d, blas_ints, blas_scalars)
                 gg = sum_products(gram_x.reshape(rows * rows), gram_d.reshape(rows * rows), acc[0])
             else:
                 grad = gw[:n_in * n_out].reshape((n_in, n_out))
-                np.dot(x_in.T, delta, grad)
+                gemm(x_in, True, delta, False, grad, blas_ints, blas_scalars)
                 gg = sum_products(gw[:n_in * n_out], gw[:n_in * n_out], acc[0])
             out[k, l - 1, GRAD_W_NORM] = math.sqrt(clamp_nonnegative(gg))
             if l > 1:
                 w = weights[w_off[l - 1]:w_off[l]].reshape((n_in, n_out))
                 spare = delta_b if (top_layer - l) % 2 == 0 else delta_a
                 nxt = spare[:rows * n_in].reshape((rows, n_in))
-                np.dot(delta, w.T, nxt)
+                gemm(delta, False, w, True, nxt, blas_ints, blas_scalars)
                 multiply_into(spare[:rows * n_in], dbuf[a_off[l - 2]:a_off[l - 1]])
                 delta = nxt
     return out
@@ -441,7 +444,7 @@ def network_statistics(variants, widths, depths, x0, grad_seed, weights, biases,
         Increasing depths to report, the last equal to ``depth``; requires ``widths[D]`` equal to
         ``widths[-1]`` for each (the probe has that width).
     x0 : float32 or float64 array (n_groups, batch, widths[0])
-        Each group's input batch; the dtype is the computation dtype.
+        Each group's input batch; the dtype is the computation dtype. Arrays are C-contiguous.
     grad_seed : array (n_groups, batch, widths[-1]) of x0's dtype
         The probe g (``loss=0``) or the targets (``loss=1``).
     weights : array (n_weight_rows, sum n_{l-1} n_l) of x0's dtype
