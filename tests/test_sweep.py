@@ -55,6 +55,24 @@ def test_rows_equal_simulate(reference, depth):
     np.testing.assert_array_equal(row[list(METRICS)].to_numpy(float), sim[list(METRICS)].to_numpy(float))
 
 
+def test_every_row_equals_simulate_for_widths_trials_and_biases():
+    # grid keys the reference spec lacks: widths, trial, bias_initializer, an LSUV initializer; a tiny
+    # chunk_size splits groups across chunks
+    spec = {"grid": {"initializer": ["lecun_normal", {"name": "lsuv", "base": "orthogonal"}], "activation": ["relu", "tanh"],
+                     "widths": [[6, 5, 5], [4, 7, 5, 5]], "trial": [0, 3],
+                     "bias_initializer": ["zeros", {"name": "constant", "value": 0.1}]},
+            "settings": {"batch": 6, "seed": 7, "chunk_size": 3}}
+    df = fi.sweep(spec, progress=False)
+    assert df["config_id"].nunique() == 2 * 2 * 2 * 2 * 2
+    for (init, act, widths, trial, bias), rows in df.groupby(["initializer", "activation", "widths", "trial",
+                                                                "bias_initializer"]):
+        init_spec = spec["grid"]["initializer"][0 if init == "lecun_normal" else 1]
+        bias_spec = spec["grid"]["bias_initializer"][0 if bias == "zeros" else 1]
+        sim = fi.simulate(init_spec, act, widths=[int(w) for w in widths.split("-")], batch=6, seed=7, trial=trial,
+                          bias_initializer=bias_spec)
+        np.testing.assert_array_equal(rows[list(METRICS)].to_numpy(float), sim[list(METRICS)].to_numpy(float))
+
+
 def test_chunks_pack_groups_of_one_shape():
     parts = chunks(load_spec(SPEC))
     # one kernel call per width: two seeds (groups sharing draws) of 6 networks, each at depths 2 and 5
