@@ -56,3 +56,58 @@ class Batched:
 
     def track_metric_count(self, width):
         return len(METRICS)
+
+
+class NetworkUnitClasses:
+    """Which units share incoming weights, for 8 weight rows of 8 layers (found once per row)."""
+    params = [16, 256, 1024]
+    param_names = ["width"]
+
+    def setup(self, width):
+        from fastinit.kernels import unit_classes
+        rng = np.random.default_rng(0)
+        w = rng.standard_normal((3, 4)).astype(np.float32)[:, [0, 1, 0, 2]]     # units 0 and 2 share weights
+        cls = unit_classes(np.array([3, 4]), w.reshape(1, -1), np.empty((1, 4), np.int64))[0]
+        assert cls[0] == cls[2] >= 0 and cls[1] == cls[3] == -1
+        self.widths = np.full(9, width, dtype=np.int64)
+        self.weights = rng.standard_normal((8, 8 * width * width)).astype(np.float32)
+        self.out = np.empty((8, 8 * width), np.int64)
+        unit_classes(self.widths, self.weights, self.out)
+
+    def time_unit_classes(self, width):
+        from fastinit.kernels import unit_classes
+        unit_classes(self.widths, self.weights, self.out)
+
+
+class NetworkGemm:
+    """A 32 x 16 x 16 product (a small-width layer) 10,000 times: kernels' gemm against np.dot."""
+
+    def setup(self):
+        import numba
+        from fastinit.kernels.blas import gemm
+
+        @numba.njit
+        def by_gemm(a, b, c, reps):
+            ints, scalars = np.empty(8, np.int32), np.empty(2, a.dtype)
+            for _ in range(reps):
+                gemm(a, False, b, False, c, ints, scalars)
+            return c
+
+        @numba.njit
+        def by_dot(a, b, c, reps):
+            for _ in range(reps):
+                np.dot(a, b, c)
+            return c
+
+        rng = np.random.default_rng(0)
+        self.a = rng.standard_normal((32, 16)).astype(np.float32)
+        self.b = rng.standard_normal((16, 16)).astype(np.float32)
+        self.c = np.empty((32, 16), np.float32)
+        self.by_gemm, self.by_dot = by_gemm, by_dot
+        np.testing.assert_array_equal(by_gemm(self.a, self.b, self.c.copy(), 1), by_dot(self.a, self.b, self.c, 1))
+
+    def time_gemm(self):
+        self.by_gemm(self.a, self.b, self.c, 10_000)
+
+    def time_np_dot(self):
+        self.by_dot(self.a, self.b, self.c, 10_000)

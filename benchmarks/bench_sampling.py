@@ -51,3 +51,25 @@ class FillNormalVsNumPy:
 
     def time_numpy_default_rng(self):
         self.gen.standard_normal(self.out.size, dtype=np.float32)
+
+
+class FillLayersRows:
+    """Base normals of 64 groups' 16 layers of 16 x 16 weights in one parallel call (a chunk of a
+    small-width sweep), and of 2 groups' 8 layers of 1024 x 1024."""
+    params = [16, 1024]
+    param_names = ["width"]
+
+    def setup(self, width):
+        from fastinit.kernels import fill_layers_rows
+        row = fill_layers_rows(np.array([3, 2]), np.array([5], np.uint64), np.array([0], np.uint64), 0, np.empty((1, 6)))
+        np.testing.assert_allclose(row[0], naive.normals(5, 0, 1, 6), rtol=1e-12)
+        n_rows, depth = (64, 16) if width == 16 else (2, 8)
+        self.widths = np.full(depth + 1, width, dtype=np.int64)
+        self.seeds = np.arange(n_rows, dtype=np.uint64)
+        self.trials = np.zeros(n_rows, dtype=np.uint64)
+        self.out = np.empty((n_rows, depth * width * width))
+        fill_layers_rows(self.widths, self.seeds, self.trials, 0, self.out)
+
+    def time_fill_layers_rows(self, width):
+        from fastinit.kernels import fill_layers_rows
+        fill_layers_rows(self.widths, self.seeds, self.trials, 0, self.out)
