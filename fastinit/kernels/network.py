@@ -3,7 +3,8 @@
 The networks ("variants") of one call share widths and batch, and come in *groups* that share a
 seed and trial and so their inputs and probe. Their parameters are rows of a ``weights`` and a
 ``biases`` table (filled by :func:`fastinit.kernels.sampling.fill_rows`; networks that differ only
-in activation share a row). ``prange`` runs over variants; each is computed by one thread from
+in activation share a row; :func:`unit_classes` says which units of a row share incoming weights).
+Products go through :func:`fastinit.kernels.blas.gemm`. ``prange`` runs over variants; each is computed by one thread from
 start to end, so results do not depend on the thread count or on the other networks of the call.
 
 One forward pass serves several depths: a network of depth ``D`` is the first ``D`` layers of the
@@ -42,7 +43,7 @@ V_GROUP, V_WEIGHT_ROW, V_BIAS_ROW, V_ACT, V_ACT_PARAM, V_SAT, V_LSUV_TOL, V_LSUV
 LOSS_PROBE, LOSS_MSE = 0, 1
 #: Float64 accumulators per sum (vectorised; combined in a fixed order; a power of two).
 LANES = 64
-#: Sums per lane of :func:`forward_layer_statistics` (the size of the ``acc`` scratch is (9, LANES)).
+#: Sums per lane of :func:`forward_layer_statistics` (its ``acc`` scratch is (N_SUMS, LANES)).
 N_SUMS = 6
 
 
