@@ -4,8 +4,9 @@ The networks ("variants") of one call share widths and batch, and come in *group
 seed and trial and so their inputs and probe. Their parameters are rows of a ``weights`` and a
 ``biases`` table (filled by :func:`fastinit.kernels.sampling.fill_rows`; networks that differ only
 in activation share a row; :func:`unit_classes` says which units of a row share incoming weights).
-Products go through :func:`fastinit.kernels.blas.gemm`. ``prange`` runs over variants; each is computed by one thread from
-start to end, so results do not depend on the thread count or on the other networks of the call.
+Products go through :func:`fastinit.kernels.blas.gemm`. ``prange`` runs over variants; each is
+computed by one thread from start to end, so results do not depend on the thread count or on the
+other networks of the call.
 
 One forward pass serves several depths: a network of depth ``D`` is the first ``D`` layers of the
 deepest one (its weights do not depend on the depth), so the kernel propagates to the largest
