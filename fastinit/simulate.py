@@ -362,11 +362,10 @@ def run_groups(groups: list[tuple[Shape, list[Variant]]], depths=None) -> list[n
     n = args["variants"].shape[0]
     shape0 = groups[0][0]
     out = np.empty((n, len(args["depths"]), shape0.depth, kn.N_METRICS))
-    threads = numba.get_num_threads()
-    ws = scratch("workspace", (threads, kn.workspace_length(args["widths"], shape0.batch)), args["x0"].dtype)
-    sc = scratch("scratch", (threads, kn.scratch_length(args["widths"])), np.float64)
+    ws = scratch("workspace", (numba.get_num_threads(), kn.workspace_length(args["widths"], shape0.batch)),
+                 args["x0"].dtype)
     with _single_threaded_blas():
-        kn.network_statistics(**args, workspace=ws, scratch=sc, out=out)
+        kn.network_statistics(**args, workspace=ws, out=out)
     return np.split(out, np.cumsum([len(v) for _, v in groups])[:-1])
 
 
@@ -382,8 +381,7 @@ def memory_estimate(shape: Shape, *, stored: int = 0, n_groups: int = 1, threads
     threads = threads or numba.get_num_threads()
     item = np.dtype(shape.dtype).itemsize
     w_max = max(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
-    widths = np.array(shape.widths, dtype=np.int64)
-    per_thread = kn.workspace_length(widths, shape.batch) * item + kn.scratch_length(widths) * 8
+    per_thread = kn.workspace_length(np.array(shape.widths, dtype=np.int64), shape.batch) * item
     if shape.jacobian:
         per_thread += 2 * max(shape.widths) * shape.widths[0] * 8 + w_max * 8
     per_group = shape.batch * (shape.widths[0] + shape.widths[-1]) + sum(shape.widths[1:])

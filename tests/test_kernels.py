@@ -97,9 +97,8 @@ def _user_code(a, out):
     z = kernels.fill_normal(np.empty(8), 0, 0, 1)
     ws = np.empty((numba.get_num_threads(), kernels.workspace_length(a.widths, a.x0.shape[1])))
     classes = kernels.unit_classes(a.widths, a.weights, np.empty((a.weights.shape[0], a.widths[1:].sum()), np.int64))
-    sc = np.empty((numba.get_num_threads(), kernels.scratch_length(a.widths)))
     kernels.network_statistics(a.variants, a.widths, a.depths, a.x0, a.grad_seed, a.weights, a.biases, classes, 0, False,
-                               True, False, ws, sc, out)
+                               True, False, ws, out)
     return out[:, 0, -1, 2].sum() + z[0] * 0.0
 
 

@@ -5,12 +5,11 @@ Sampling: :func:`fill_normal`, :func:`fill_uniform`, :func:`fill_elementwise`, :
 :func:`network_statistics` (many networks of one shape, at several depths, in parallel) and
 :func:`single_network` (one network), with :func:`unit_classes` (which units of a weights table
 share their weights, an input of both), :data:`METRICS` and :data:`VARIANT_COLUMNS` describing
-their tables, and :func:`workspace_length`, :func:`scratch_length` and their layouts sizing their
-scratch memory. Products go through :func:`fastinit.kernels.blas.gemm`.
+their tables, and :func:`workspace_length` and :func:`workspace_layout` sizing and laying out
+their scratch memory. Products go through :func:`fastinit.kernels.blas.gemm`.
 """
 from .network import (LOSS_MSE, LOSS_PROBE, METRICS, N_METRICS, VARIANT_COLUMNS, distinct_units, network_statistics,
-                      shared_weights, scratch_layout, scratch_length, single_network, unit_classes, workspace_layout,
-                      workspace_length)
+                      shared_weights, single_network, unit_classes, workspace_layout, workspace_length)
 from .sampling import (CONSTANT, EXPLICIT, NORMAL, ORTHOGONAL, TRUNCATED, UNIFORM, elementwise_into, fill,
                        fill_elementwise, fill_layers, fill_layers_rows, fill_normal, fill_rows, fill_uniform, from_base,
                        sparse_mask)
@@ -18,5 +17,5 @@ from .sampling import (CONSTANT, EXPLICIT, NORMAL, ORTHOGONAL, TRUNCATED, UNIFOR
 __all__ = ["CONSTANT", "EXPLICIT", "LOSS_MSE", "LOSS_PROBE", "METRICS", "N_METRICS", "NORMAL", "ORTHOGONAL",
            "TRUNCATED", "UNIFORM", "VARIANT_COLUMNS", "distinct_units", "elementwise_into", "fill",
            "fill_elementwise", "fill_layers", "fill_layers_rows", "fill_normal", "fill_rows", "fill_uniform",
-           "from_base", "network_statistics", "scratch_layout", "scratch_length", "shared_weights", "single_network",
-           "sparse_mask", "unit_classes", "workspace_layout", "workspace_length"]
+           "from_base", "network_statistics", "shared_weights", "single_network", "sparse_mask", "unit_classes",
+           "workspace_layout", "workspace_length"]

@@ -283,8 +283,7 @@ def forward_layer_statistics(h, x, d, act, a, sat_level, paired, stats, buf, kbu
 def workspace_layout(widths, rows):
     """Where each buffer of one thread's workspace starts, for networks of these widths and batch
     rows: every layer's activations, every layer's derivatives, one layer's pre-activations, two
-    backward deltas, a weight gradient, two batch Gram matrices, BLAS's two scalars; the last entry
-    is the length."""
+    backward deltas, a weight gradient, two batch Gram matrices; the last entry is the length."""
     total = 0
     w_max = 0
     for l in range(1, widths.shape[0]):
@@ -299,31 +298,7 @@ def workspace_layout(widths, rows):
     gw = delta_b + rows * n_max
     gram_x = gw + w_max
     gram_d = gram_x + rows * rows
-    blas = gram_d + rows * rows
-    return x, d, h, delta_a, delta_b, gw, gram_x, gram_d, blas, blas + 2
-
-
-@jit
-def scratch_layout(widths):
-    """Where each buffer of one thread's float64 scratch starts (the int64 and int32 ones are views
-    of it): an activation pass and its int64 exponents (ACT_CHUNK each), the lane sums
-    (N_SUMS x LANES), int64 representative units, an LSUV layer's int64 unit classes, sort keys and
-    int64 order (widest layer each), BLAS's 8 int32 arguments; the last entry is the length."""
-    n_max = widths.max()
-    kbuf = ACT_CHUNK
-    acc = kbuf + ACT_CHUNK
-    reps = acc + N_SUMS * LANES
-    classes = reps + n_max
-    keys = classes + n_max
-    order = keys + n_max
-    blas = order + n_max
-    return 0, kbuf, acc, reps, classes, keys, order, blas, blas + 4
-
-
-@jit
-def scratch_length(widths):
-    """Length of one thread's float64 scratch (see :func:`scratch_layout`)."""
-    return scratch_layout(widths)[-1]
+    return x, d, h, delta_a, delta_b, gw, gram_x, gram_d, gram_d + rows * rows
 
 
 @jit
@@ -348,18 +323,18 @@ def layer_offsets(widths, rows):
 
 @jit
 def single_network(var, widths, depths, x0, grad_seed, weights, biases, classes, loss, paired, backward, jacobian, ws,
-                   sc, out):
+                   out):
     """Statistics of one network at each of ``depths`` into ``out`` (len(depths), depth, N_METRICS).
 
     ``var`` is its row of the variants table, ``weights``, ``biases`` and ``classes`` its rows of
     parameters and of :func:`unit_classes` (an LSUV network's weights are rescaled in place, and its
-    classes found again), ``ws`` a workspace of :func:`workspace_length` elements and ``sc`` a
-    float64 scratch of :func:`scratch_length`; the other arguments are those of
-    :func:`network_statistics`. Nothing is allocated unless ``jacobian``.
+    classes found again), ``ws`` a workspace of
+    :func:`workspace_length` elements; the other arguments are those of :func:`network_statistics`.
     Layers below a depth are NaN.
     """
     depth = widths.shape[0] - 1
     rows = x0.shape[0]
+    n_max = widths.max()
     w_off, b_off, a_off = layer_offsets(widths, rows)
     act, a, sat = int(var[V_ACT]), var[V_ACT_PARAM], var[V_SAT]
     o = workspace_layout(widths, rows)
@@ -367,16 +342,16 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, classes,
     delta_a, delta_b, gw = ws[o[3]:o[4]], ws[o[4]:o[5]], ws[o[5]:o[6]]
     gram_x = ws[o[6]:o[7]].reshape((rows, rows))
     gram_d = ws[o[7]:o[8]].reshape((rows, rows))
-    blas_scalars = ws[o[8]:o[9]]
-    p = scratch_layout(widths)
-    act_buf, act_kbuf = sc[p[0]:p[1]], sc[p[1]:p[2]].view(np.int64)
-    acc = sc[p[2]:p[3]].reshape((N_SUMS, LANES))
-    reps, lsuv_classes = sc[p[3]:p[4]].view(np.int64), sc[p[4]:p[5]].view(np.int64)
-    lsuv_keys, lsuv_order = sc[p[5]:p[6]], sc[p[6]:p[7]].view(np.int64)
-    blas_ints = sc[p[7]:p[8]].view(np.int32)
+    act_buf = np.empty(ACT_CHUNK)
+    act_kbuf = np.empty(ACT_CHUNK, np.int64)
+    acc = np.empty((N_SUMS, LANES))
+    reps = np.empty(n_max, np.int64)
+    lsuv_classes = np.empty(n_max, np.int64)
+    blas_ints = np.empty(8, np.int32)
+    blas_scalars = np.empty(2, ws.dtype)
     stats = out[out.shape[0] - 1]
     out[:, :, :] = np.nan
-    jac = np.eye(widths[0]) if jacobian else sc[:1].reshape((1, 1))     # unused without the Jacobian
+    jac = np.eye(widths[0] if jacobian else 1)
     x_prev = x0
     for l in range(1, depth + 1):
         n_in, n_out = widths[l - 1], widths[l]
@@ -395,7 +370,7 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, classes,
                 s /= math.sqrt(v)
             for e in range(n_in * n_out):
                 wflat[e] *= s
-            cls = shared_weights(w, lsuv_classes[:n_out], lsuv_keys, lsuv_order)
+            cls = shared_weights(w, lsuv_classes[:n_out], np.empty(n_out), np.empty(n_out, np.int64))
         if s != 1.0 or not all_zero(b):
             for i in range(rows):
                 for j in range(n_out):
@@ -457,7 +432,7 @@ def single_network(var, widths, depths, x0, grad_seed, weights, biases, classes,
 
 @pjit
 def network_statistics(variants, widths, depths, x0, grad_seed, weights, biases, classes, loss, paired, backward,
-                       jacobian, workspace, scratch, out):
+                       jacobian, workspace, out):
     """Per-layer statistics of many networks of one shape, at several depths, in parallel.
 
     Parameters
@@ -486,8 +461,6 @@ def network_statistics(variants, widths, depths, x0, grad_seed, weights, biases,
     workspace : array (n_threads, workspace_length(widths, batch)) of x0's dtype
         Scratch memory, one row per Numba thread (``numba.get_num_threads()`` rows at least);
         its contents do not matter, and reusing it across calls saves page faults.
-    scratch : float64 array (n_threads, scratch_length(widths))
-        Likewise: the small buffers of each thread (none is allocated inside, unless ``jacobian``).
     out : float64 array (n_variants, n_depths, depth, N_METRICS)
         Metrics in the order of :data:`METRICS`; NaN where not computed.
     """
@@ -496,5 +469,5 @@ def network_statistics(variants, widths, depths, x0, grad_seed, weights, biases,
         row = int(variants[v, V_WEIGHT_ROW])
         single_network(variants[v], widths, depths, x0[g], grad_seed[g], weights[row],
                        biases[int(variants[v, V_BIAS_ROW])], classes[row], loss, paired, backward, jacobian,
-                       workspace[numba.get_thread_id()], scratch[numba.get_thread_id()], out[v])
+                       workspace[numba.get_thread_id()], out[v])
     return out
