@@ -269,8 +269,9 @@ def plan_call(groups: list[tuple[Shape, list[Variant]]], depths=None) -> dict:
                                          for l, s in enumerate(layer_shapes)])
     sizes = np.array([a * b for a, b in layer_shapes], dtype=np.int64)
     ks.fill_rows(sizes, 0, w_codes, w_params, row_group, seeds, trials, group_base, *bases, weights)
-    classes = kn.unit_classes(widths, weights, np.empty((len(w_rows), int(widths[1:].sum())), dtype=np.int64))
-    biases = np.empty((len(b_rows), int(widths[1:].sum())), dtype=dt)
+    n_units = int(widths[1:].sum())
+    classes = kn.unit_classes(widths, weights, np.empty((len(w_rows), n_units), dtype=np.int64))
+    biases = np.empty((len(b_rows), n_units), dtype=dt)
     b_codes, b_params = _fill_codes(shape0, b_rows, [(n,) for n in shape0.widths[1:]])
     no_base = np.full((len(groups), 3), -1, dtype=np.int64)
     ks.fill_rows(widths[1:], BIAS_TENSOR, b_codes, b_params, np.array([g for g, _ in b_rows], dtype=np.int64),

@@ -269,21 +269,21 @@ def _variant(cfg: dict):
     return make_variant(*(cfg[k] for k in VARIANT_KEYS))
 
 
-def _deepest(chunk: Chunk) -> dict:
-    """The shape settings of the chunk's deepest configuration."""
-    depth_of = member_depths(chunk.grid, chunk.settings, chunk.index, np.arange(chunk.size))
+def _deepest(chunk: Chunk, depth_of: np.ndarray) -> dict:
+    """The shape settings of the chunk's deepest configuration (``depth_of``: each member's depth)."""
     return _shape_kwargs(chunk.member(int(np.argmax(depth_of))))
 
 
 def chunk_memory(chunk: Chunk, threads: int | None = None) -> int:
     """Peak bytes of computing a chunk."""
-    n_groups = len(_structure(chunk)[2])
-    return memory_estimate(make_shape(**_deepest(chunk)), stored=chunk.stored, n_groups=n_groups, threads=threads)
+    depth_of, _, group_starts, _ = _structure(chunk)
+    return memory_estimate(make_shape(**_deepest(chunk, depth_of)), stored=chunk.stored, n_groups=len(group_starts),
+                           threads=threads)
 
 
 def describe(chunk: Chunk) -> str:
     """A short description of a chunk's (deepest) shape for messages."""
-    deepest = _deepest(chunk)
+    deepest = _deepest(chunk, _structure(chunk)[0])
     return ", ".join(f"{k}={v}" for k, v in deepest.items() if k in ("depth", "width", "widths", "batch", "dtype"))
 
 
