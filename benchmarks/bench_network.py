@@ -5,7 +5,7 @@ import pandas as pd
 import fastinit as fi
 from fastinit.kernels import METRICS
 from fastinit.rng import INPUT_TENSOR, PROBE_TENSOR
-from fastinit.simulate import make_shape, make_variant, run_group
+from fastinit.engine import make_shape, make_variant, run_group
 
 from ._common import naive
 
@@ -88,9 +88,9 @@ class NetworkGemm:
 
         @numba.njit
         def by_gemm(a, b, c, reps):
-            ints, scalars = np.empty(8, np.int32), np.empty(2, a.dtype)
+            blas = np.empty(6)
             for _ in range(reps):
-                gemm(a, False, b, False, c, ints, scalars)
+                gemm(a, False, b, False, c, blas)
             return c
 
         @numba.njit

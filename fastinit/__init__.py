@@ -6,17 +6,18 @@
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from . import kernels, rng
+from ._version import __version__
 from .activations import activation_names, calculate_gain, get_activation
 from .fans import compute_fans
 from .initializers import get_initializer, initialize, initializer_names
+from .engine import clear_caches
 from .simulate import simulate
 from .sweep import load, sweep  # rebinds the name ``sweep`` from the subpackage to the function
 
-__all__ = ["activation_names", "calculate_gain", "compute_fans", "get_activation", "get_initializer",
-           "initialize", "initializer_names", "kernels", "rng", "simulate", "sweep", "load", "theory"]
+__all__ = ["__version__", "activation_names", "calculate_gain", "clear_caches", "compute_fans", "get_activation",
+           "get_initializer", "initialize", "initializer_names", "kernels", "load", "rng", "simulate", "sweep",
+           "theory"]
 
 
 def __getattr__(name):

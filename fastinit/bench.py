@@ -220,7 +220,7 @@ def kernel_row(width: int = 256, batch: int = 128, depth: int = 16, activation: 
     core against matmul on one core."""
     import numba
     from threadpoolctl import threadpool_limits
-    from fastinit.simulate import make_shape, make_variant, run_group, run_groups
+    from fastinit.engine import make_shape, make_variant, run_group, run_groups
     threads = numba.get_num_threads()
     groups = [(make_shape(depth, width, batch=batch, seed=s), [make_variant("he_normal", activation)])
               for s in range(threads)]

@@ -113,11 +113,12 @@ def main(argv=None) -> int:
     s.add_argument("--stats", action="store_true", help="sample statistics of every initializer")
     s.set_defaults(func=_cmd_list)
 
-    from . import bench
     s = sub.add_parser("bench", help="side-by-side benchmark against PyTorch and NumPy loops",
                        description="Run the benchmarks/peers.py workloads (needs the 'bench' extra for torch).")
-    bench.add_arguments(s)
-    s.set_defaults(func=bench.run)
+    if (argv if argv is not None else sys.argv[1:])[:1] == ["bench"]:   # bench.py imports NumPy & co.
+        from . import bench
+        bench.add_arguments(s)
+        s.set_defaults(func=bench.run)
 
     args = p.parse_args(argv)
     try:

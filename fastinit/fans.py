@@ -4,23 +4,9 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from ._validate import check_shape
+
 LAYOUTS = ("keras", "torch", "jax")
-
-
-def check_shape(shape) -> tuple[int, ...]:
-    """Return ``shape`` as a tuple of positive ints, or raise a clear error."""
-    if isinstance(shape, (int,)) and not isinstance(shape, bool):
-        shape = (shape,)
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise TypeError(f"shape must be a sequence of positive ints, got {shape!r}") from None
-    for d in dims:
-        if isinstance(d, bool) or not isinstance(d, (int,)) and not hasattr(d, "__index__"):
-            raise TypeError(f"shape must be a sequence of positive ints, got {shape!r}")
-        if int(d) <= 0:
-            raise ValueError(f"shape must have positive dimensions, got {tuple(dims)!r}")
-    return tuple(int(d) for d in dims)
 
 
 def _axes(value, ndim: int, name: str) -> tuple[int, ...]:

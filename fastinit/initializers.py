@@ -15,7 +15,6 @@ initializers of the same family draw the same base numbers (common random number
 """
 from __future__ import annotations
 
-import collections
 import difflib
 import functools
 import json
@@ -26,25 +25,12 @@ from typing import Any, Callable
 import numpy as np
 
 from .activations import calculate_gain
-from .fans import check_shape, compute_fans, LAYOUTS
+from ._validate import canonical_label, check_dtype, check_seed, check_shape, check_uint32
+from .fans import LAYOUTS, compute_fans
 from .kernels import sampling as ks
 
 #: Standard deviation of N(0, 1) truncated to (-2, 2); variance-scaling divides by it.
 TRUNC_STD_2 = 0.87962566103423978
-
-DTYPES = {"float32": np.float32, "float64": np.float64}
-
-
-def check_dtype(dtype) -> np.dtype:
-    """Return ``dtype`` as float32 or float64, or raise ``TypeError``."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt is None or dt.name not in DTYPES:
-        raise TypeError(f"dtype={dtype!r} is not supported; allowed: 'float32', 'float64'")
-    return dt
-
 
 @dataclass(frozen=True)
 class Plan:
@@ -310,9 +296,7 @@ class Initializer:
     @property
     def label(self) -> str:
         """Canonical label: the name, then parameters that differ from the defaults, sorted by key."""
-        if not self.given:
-            return self.name
-        return f"{self.name}(" + ",".join(f"{k}={_fmt(v)}" for k, v in sorted(self.given.items())) + ")"
+        return canonical_label(self.name, self.given)
 
     @property
     def is_data_dependent(self) -> bool:
@@ -367,20 +351,13 @@ class Initializer:
         dt = check_dtype(dtype)
         if layout not in LAYOUTS:
             raise ValueError(f"layout={layout!r} is not one of {LAYOUTS}")
-        seed = check_seed(self.default_seed if seed is None else seed)
+        seed = self.default_seed if seed is None else seed
+        seed = check_seed(0 if seed is None else seed)
         trial, tensor_id = check_uint32("trial", trial), check_uint32("tensor_id", tensor_id)
         axes = _io_axes(shape, layout, in_axis, out_axis)
         plan = self.plan(shape, layout, in_axis, out_axis, batch_axis)
         column_axis = self.params.get("column_axis", None if layout == "torch" else -1)
         return sample(plan, shape, dt, seed, trial, tensor_id, axes, column_axis)
-
-
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return f"{v:g}"
-    if isinstance(v, dict):
-        return get_initializer(v).label
-    return str(v)
 
 
 def _io_axes(shape, layout, in_axis, out_axis) -> tuple[int, int]:
@@ -392,26 +369,6 @@ def _io_axes(shape, layout, in_axis, out_axis) -> tuple[int, int]:
     if layout == "torch":
         return 1, 0
     return in_axis % nd, out_axis % nd
-
-
-def check_seed(seed) -> int:
-    """A seed must be an int in [0, 2**64)."""
-    if isinstance(seed, (np.integer,)):
-        seed = int(seed)
-    if seed is None:
-        seed = 0
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 64:
-        raise ValueError(f"seed={seed!r} must be an integer in [0, 2**64)")
-    return seed
-
-
-def check_uint32(name: str, value) -> int:
-    """``value`` must be an int in [0, 2**32)."""
-    if isinstance(value, np.integer):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2 ** 32:
-        raise ValueError(f"{name}={value!r} must be an integer in [0, 2**32)")
-    return value
 
 
 def _check_plan(plan: Plan, shape) -> None:
@@ -506,27 +463,17 @@ def _place(nd, i_ax, o_ax, i, o, centre):
     return tuple(idx)
 
 
-#: Bytes of orthogonal matrices kept between calls (a layer's matrix does not depend on depth, so
-#: sweeps over depth and initializer reuse them).
-ORTHOGONAL_CACHE_BYTES = 256 * 2 ** 20
-_ORTHOGONAL_CACHE: "collections.OrderedDict[tuple, np.ndarray]" = collections.OrderedDict()
-_ORTHOGONAL_CACHED_BYTES = [0]
-
-
 def orthogonal_matrices(shapes: np.ndarray, seed: int, trial: int, tensor_ids: np.ndarray) -> list[np.ndarray]:
     """Haar-random (semi-)orthogonal float64 matrices, one per ``(rows, cols)`` row of ``shapes``.
 
     The Gaussian matrix of tensor ``t`` is its stream's first ``rows * cols`` normals read as a
     C-ordered ``(max, min)`` matrix; Q of its reduced QR is multiplied by sign(diag R) and
-    transposed when rows < cols. Matrices of equal shape go through one batched LAPACK call;
-    recent results are cached (read-only arrays).
+    transposed when rows < cols. Nothing is cached here (the engine's cache is).
     """
     shapes = np.asarray(shapes, dtype=np.int64)
-    seed, trial = int(seed), int(trial)
-    keys = [(seed, trial, t, r, c) for (r, c), t in zip(shapes.tolist(), np.asarray(tensor_ids).tolist())]
-    missing = [i for i, k in enumerate(keys) if k not in _ORTHOGONAL_CACHE]
-    for key in {tuple(shapes[i]) for i in missing}:
-        idx = [i for i in missing if tuple(shapes[i]) == key]
+    out: list = [None] * len(shapes)
+    for key in {tuple(s) for s in shapes.tolist()}:
+        idx = [i for i, s in enumerate(shapes.tolist()) if tuple(s) == key]
         rows, cols = key
         big, small = max(rows, cols), min(rows, cols)
         g = np.empty((len(idx), big * small))
@@ -539,15 +486,7 @@ def orthogonal_matrices(shapes: np.ndarray, seed: int, trial: int, tensor_ids: n
         if rows < cols:
             q = np.swapaxes(q, 1, 2)
         for j, i in enumerate(idx):
-            m = np.ascontiguousarray(q[j])
-            m.flags.writeable = False
-            _ORTHOGONAL_CACHE[keys[i]] = m
-            _ORTHOGONAL_CACHED_BYTES[0] += m.nbytes
-    out = [_ORTHOGONAL_CACHE[k] for k in keys]
-    for k in keys:
-        _ORTHOGONAL_CACHE.move_to_end(k)
-    while _ORTHOGONAL_CACHED_BYTES[0] > ORTHOGONAL_CACHE_BYTES and len(_ORTHOGONAL_CACHE) > len(keys):
-        _ORTHOGONAL_CACHED_BYTES[0] -= _ORTHOGONAL_CACHE.popitem(last=False)[1].nbytes
+            out[i] = np.ascontiguousarray(q[j])
     return out
 
 

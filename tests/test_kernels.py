@@ -9,7 +9,7 @@ import pytest
 import fastinit as fi
 from fastinit import kernels
 from fastinit.rng import BIAS_TENSOR, INPUT_TENSOR, PROBE_TENSOR, TARGET_TENSOR
-from fastinit.simulate import make_shape, make_variant, plan_call, run_group, run_groups
+from fastinit.engine import make_shape, make_variant, plan_call, run_group, run_groups
 
 
 def _reference(init, act, widths, batch, seed=0, trial=0, bias="zeros", loss="probe", corr=None, a=0.0):
@@ -92,26 +92,52 @@ def test_float32_agrees_with_float64():
 
 
 @numba.njit
-def _user_code(a, out):
+def _user_code(c, out):
     # a user's own @njit code drives the public kernels
     z = kernels.fill_normal(np.empty(8), 0, 0, 1)
-    ws = np.empty((numba.get_num_threads(), kernels.workspace_length(a.widths, a.x0.shape[1])))
-    classes = kernels.unit_classes(a.widths, a.weights, np.empty((a.weights.shape[0], a.widths[1:].sum()), np.int64))
-    kernels.network_statistics(a.variants, a.widths, a.depths, a.x0, a.grad_seed, a.weights, a.biases, classes, 0, False,
-                               True, False, ws, out)
+    ws = np.empty((numba.get_num_threads(), kernels.workspace_length(c.widths, c.x0.shape[1])))
+    classes = kernels.unit_classes(c.widths, c.weights, np.empty((c.weights.shape[0], c.widths[1:].sum()), np.int64))
+    kernels.network_statistics(c.nets_int, c.nets_real, c.widths, c.depths, c.x0, c.grad_seed, c.weights, c.biases,
+                               classes, 0, False, True, False, ws, out)
     return out[:, 0, -1, 2].sum() + z[0] * 0.0
 
 
 def test_kernels_callable_from_user_njit():
-    from collections import namedtuple
     shape = make_shape(3, 8, batch=4, dtype="float64")
-    args = plan_call([(shape, [make_variant("he_normal", "relu")] * 2)])
-    kernel_args = namedtuple("Args", [k for k in args if k not in ("classes", "loss", "paired", "backward", "jacobian")])
-    a = kernel_args(**{k: v for k, v in args.items() if k in kernel_args._fields})
+    call = plan_call([(shape, [make_variant("he_normal", "relu")] * 2)])
     out = np.empty((2, 1, 3, kernels.N_METRICS))
-    total = _user_code(a, out)
+    total = _user_code(call, out)
     ref = fi.simulate("he_normal", "relu", depth=3, width=8, batch=4, dtype="float64")
     assert total == 2 * ref["preact_sq"].iloc[-1]
+
+
+@numba.njit
+def _one_layer(x, w, b, act, a, g):
+    # one dense layer forward and backward in a user's @njit code: three calls, no engine objects
+    rows, n_in = x.shape
+    n_out = w.shape[1]
+    scratch = np.empty(kernels.SCRATCH_LENGTH)
+    h, y, d = np.empty((rows, n_out)), np.empty((rows, n_out)), np.empty((rows, n_out))
+    kernels.dense_forward(x, w, b, 1.0, act, a, h, y, d, scratch)
+    delta = g * d                                    # the probe loss sum(g * y)
+    grad = np.empty((n_in, n_out))
+    kernels.weight_gradient(x, delta, grad, scratch)
+    delta_in = np.empty((rows, n_in))
+    kernels.dense_backward(delta, w, np.ones((rows, n_in)), delta_in, scratch)
+    return y, grad, delta_in
+
+
+def test_layer_primitives_from_user_njit():
+    rng = np.random.default_rng(0)
+    x, w, b, g = rng.standard_normal((6, 5)), rng.standard_normal((5, 4)), rng.standard_normal(4), \
+        rng.standard_normal((6, 4))
+    act = fi.get_activation("tanh")
+    y, grad, delta_in = _one_layer(x, w, b, act.code, act.param, g)
+    h = x @ w + b
+    np.testing.assert_allclose(y, np.tanh(h), rtol=1e-14, atol=1e-15)
+    delta = g * (1 - np.tanh(h) ** 2)
+    np.testing.assert_allclose(grad, x.T @ delta, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(delta_in, delta @ w.T, rtol=1e-12, atol=1e-14)
 
 
 def test_groups_in_one_call_equal_separate_calls():
@@ -176,16 +202,16 @@ def test_symmetry_constant_initializer_one_distinct_unit():
 def test_gemm_against_numpy(dtype):
     from fastinit.kernels.blas import gemm
     rng = np.random.default_rng(0)
-    ints, scalars = np.empty(8, np.int32), np.empty(2, dtype)
+    blas = np.empty(6)
     for trans_a in (False, True):
         for trans_b in (False, True):
             a = rng.standard_normal((5, 7) if trans_a else (7, 5)).astype(dtype)
             b = rng.standard_normal((3, 5) if trans_b else (5, 3)).astype(dtype)
             expect = (a.T if trans_a else a) @ (b.T if trans_b else b)
-            got = gemm(a, trans_a, b, trans_b, np.empty((7, 3), dtype), ints, scalars)
+            got = gemm(a, trans_a, b, trans_b, np.empty((7, 3), dtype), blas)
             np.testing.assert_allclose(got, expect, rtol=1e-5 if dtype == np.float32 else 1e-12)
     with pytest.raises(ValueError, match="C-contiguous"):
-        gemm(a[:, :2], False, b[:2], False, np.empty((7, 3), dtype), ints, scalars)
+        gemm(a[:, :2], False, b[:2], False, np.empty((7, 3), dtype), blas)
 
 
 @pytest.mark.parametrize("n_out", [6, 40])      # insertion sort (<= 32 units) and argsort
@@ -306,7 +332,7 @@ def test_blow_up_statistics_are_nan_not_zero():
 @pytest.mark.parametrize("name", ["linear", "sigmoid", "tanh", "softsign", "hard_tanh", "relu", "leaky_relu", "elu",
                                   "selu", "gelu", "gelu_tanh", "silu", "softplus", "erf"])
 def test_vectorised_activation_pass_matches_naive(name):
-    from fastinit.activations import ACT_CHUNK, activate_into
+    from fastinit.kernels.activate import ACT_CHUNK, activate_into
     rs = np.random.default_rng(1)
     h = np.concatenate([rs.standard_normal(3000) * 4, np.logspace(-12, 1.5, 300), -np.logspace(-12, 1.5, 300),
                         [0.0, np.nan]])

@@ -132,7 +132,7 @@ def test_resume_refuses_parts_of_another_chunking(tmp_path, reference):
 
 
 def test_default_chunk_size_grows_for_small_configurations():
-    from fastinit.simulate import make_shape
+    from fastinit.engine import make_shape
     from fastinit.sweep.plan import CHUNK_CONFIGS, CHUNK_FLOPS, default_chunk_size
     assert default_chunk_size(make_shape(8, 512, batch=128), [8]) == CHUNK_CONFIGS
     small = default_chunk_size(make_shape(16, 16, batch=32), [16])

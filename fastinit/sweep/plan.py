@@ -19,15 +19,9 @@ import numpy as np
 import pandas as pd
 
 from ..activations import get_activation
+from ..engine import DEFAULT as CACHE
+from ..engine import make_shape, make_variant, memory_estimate, metric_columns, run_groups, stored_bytes
 from ..initializers import get_initializer
-from ..kernels.network import METRICS
-from ..simulate import (
-    make_shape,
-    make_variant,
-    memory_estimate,
-    run_groups,
-    stored_bytes,
-)
 from .spec import DEFAULTS, ENGINE_KEYS, Spec
 
 VARIANT_KEYS = ("initializer", "activation", "bias_initializer")
@@ -278,7 +272,7 @@ def chunk_memory(chunk: Chunk, threads: int | None = None) -> int:
     """Peak bytes of computing a chunk."""
     depth_of, _, group_starts, _ = _structure(chunk)
     return memory_estimate(make_shape(**_deepest(chunk, depth_of)), stored=chunk.stored, n_groups=len(group_starts),
-                           threads=threads)
+                           threads=threads, cache=CACHE)
 
 
 def describe(chunk: Chunk) -> str:
@@ -289,19 +283,14 @@ def describe(chunk: Chunk) -> str:
 
 def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
     """Simulate every configuration of a chunk in one kernel call; return its rows of the table."""
-    if threads:
-        import numba
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     structure = _structure(chunk)
     groups, depths = _groups(chunk, structure)
-    results = np.concatenate(run_groups(groups, depths))
+    results = np.concatenate(run_groups(groups, depths, threads=threads))
     counts, _, group_starts, network_starts = structure
     members = np.arange(chunk.size)
     network = np.searchsorted(network_starts, members, side="right") - 1     # each member's row of `results`
     row_layer = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    # one contiguous row per metric: the table's columns, kept as they are
-    metrics = np.moveaxis(results, -1, 0)[:, np.repeat(network, counts), np.repeat(np.searchsorted(depths, counts), counts),
-                                          row_layer]
+    metrics = results[np.repeat(network, counts), np.repeat(np.searchsorted(depths, counts), counts), row_layer]
     data = {"config_id": np.repeat(chunk.config_ids, counts)}
     memo = chunk.resolved
     for c in table_columns(chunk.grid, chunk.settings)[1:]:
@@ -313,9 +302,7 @@ def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
         else:
             data[c] = _column([label(c, chunk.settings[c])], np.zeros(len(row_layer), dtype=np.int64))
     data["layer"] = row_layer + 1
-    for j, m in enumerate(METRICS):
-        data[m] = metrics[j].astype(np.int64) if m in ("distinct_units", "nonfinite") and np.isfinite(metrics[j]).all() \
-            else metrics[j]
+    data.update(metric_columns(metrics))
     df = pd.DataFrame(data, copy=False)
     if chunk.theory:
         from ..theory import predict

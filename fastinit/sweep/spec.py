@@ -17,9 +17,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+import inspect
+
 from ..activations import get_activation
-from ..initializers import check_seed, check_uint32, get_initializer
-from ..simulate import make_shape
+from ..engine import SETTING_CHECKS, SHAPE_DEFAULTS, check_bias_initializer
+from ..initializers import get_initializer
+from ..simulate import simulate
 
 #: Keys that may appear in ``[grid]`` (as a list) or ``[settings]`` (as a value).
 SIMULATE_KEYS = ("initializer", "activation", "bias_initializer", "depth", "width", "widths", "batch", "seed",
@@ -30,9 +33,13 @@ ENGINE_KEYS = {"theory": "true or false: add mean-field predictions (preact_sq_t
                              "(the depths of one network stay together; default 512, or more small "
                              "configurations: about 2 GFLOP of work)"}
 TOP_KEYS = ("name", "description", "grid", "settings")
-DEFAULTS = {"bias_initializer": "zeros", "batch": 128, "seed": 0, "trial": 0, "input": "normal", "input_corr": None,
-            "dtype": "float32", "backward": True, "jacobian": False, "loss": "probe", "theory": False,
-            "chunk_size": None}
+#: Defaults of every setting: :func:`fastinit.simulate`'s, and the engine options'.
+DEFAULTS = {**{k: p.default for k, p in inspect.signature(simulate).parameters.items()
+               if p.kind is p.KEYWORD_ONLY and k != "widths"},
+            "batch": SHAPE_DEFAULTS["batch"], "theory": False, "chunk_size": None}
+#: The check of each key's value (each raises ValueError / TypeError naming the value).
+CHECKS = {**SETTING_CHECKS, "initializer": get_initializer, "bias_initializer": check_bias_initializer,
+          "activation": get_activation}
 
 
 class SpecError(ValueError):
@@ -93,32 +100,7 @@ def load_spec(spec) -> Spec:
 def _check_value(key, value, path, errors):
     """Validate one simulate keyword's value; append problems to ``errors``."""
     try:
-        if key in ("initializer", "bias_initializer"):
-            init = get_initializer(value)
-            if key == "bias_initializer":
-                from ..simulate import make_variant
-                make_variant("zeros", "linear", init)
-        elif key == "activation":
-            get_activation(value)
-        elif key == "input":
-            if not isinstance(value, str):
-                raise ValueError(f"input={value!r} must be 'normal' or 'uniform01' in a spec")
-            make_shape(1, 1, input=value)
-        elif key == "seed":          # sweeps list many seeds: check them without building a Shape
-            check_seed(value)
-        elif key == "trial":
-            check_uint32("trial", value)
-        elif key in ("depth", "width", "widths", "batch", "input_corr", "dtype", "backward", "jacobian", "loss"):
-            kwargs = {"depth": 1, "width": 2}
-            if key == "widths":
-                kwargs = {"widths": value}
-            elif key in ("depth", "width"):
-                kwargs[key] = value
-            elif key == "input_corr":
-                kwargs.update(input_corr=value, batch=2)
-            else:
-                kwargs[key] = value
-            make_shape(**kwargs)
+        CHECKS[key](value)
     except (ValueError, TypeError) as e:
         errors.append(f"{path}: {e}")
 

@@ -1,0 +1,237 @@
+"""Planning a kernel call: from groups of networks to the typed tables and parameter rows the
+kernels take, and what that costs in memory.
+
+A *group* is networks of one :class:`~fastinit.engine.networks.Shape` (seed and trial included)
+that share their random draws; a call holds groups that differ only in seed and trial. Each group
+fills one weights row per initializer and one biases row per bias initializer
+(:func:`weight_rows`); base draws are shared within a group: normals and uniforms are
+materialised once where at least two rows use them, orthogonal matrices always.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from ..initializers import Initializer, get_initializer, sample
+from ..kernels import network as kn
+from ..kernels import sampling as ks
+from ..rng import BIAS_TENSOR
+from .cache import Cache
+from .networks import LOSSES, Shape, Variant, inputs
+
+
+class Call(NamedTuple):
+    """The inputs of :func:`fastinit.kernels.network_statistics` but its workspace and output, in
+    its argument order."""
+
+    nets_int: np.ndarray
+    nets_real: np.ndarray
+    widths: np.ndarray
+    depths: np.ndarray
+    x0: np.ndarray
+    grad_seed: np.ndarray
+    weights: np.ndarray
+    biases: np.ndarray
+    classes: np.ndarray
+    loss: int
+    paired: bool
+    backward: bool
+    jacobian: bool
+
+
+def weight_rows(initializers: list[Initializer]) -> list:
+    """Keys of the weight rows a group of networks with these initializers needs, one per network:
+    networks with the same initializer share a row, LSUV networks (whose weights are rescaled in
+    place) own theirs."""
+    return [("lsuv", i) if init.is_data_dependent else init.label for i, init in enumerate(initializers)]
+
+
+def base_rows(codes) -> tuple[bool, bool, bool]:
+    """Which base draws (normals, uniforms, orthogonal) a group whose weight rows have these codes
+    stores: normals and uniforms when at least two rows share them, orthogonal matrices always."""
+    codes = np.asarray(codes)
+    return (int(((codes == ks.NORMAL) | (codes == ks.TRUNCATED)).sum()) >= 2, int((codes == ks.UNIFORM).sum()) >= 2,
+            bool((codes == ks.ORTHOGONAL).any()))
+
+
+def weight_code(initializer, shape: Shape) -> int:
+    """The fill code of an initializer in networks of ``shape`` (EXPLICIT if structured)."""
+    code = get_initializer(initializer).sampled.plan(shape.widths[:2]).code
+    return ks.EXPLICIT if code is None else code
+
+
+def stored_bytes(shape: Shape, initializers: list) -> int:
+    """Bytes of weight rows (with their unit classes) and base draws that one group of networks
+    with these initializers (names or specs) stores."""
+    inits = [get_initializer(init) for init in initializers]
+    rows = dict(zip(weight_rows(inits), inits))
+    codes = [weight_code(init, shape) for init in rows.values()]
+    n_w = sum(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
+    n_units = sum(shape.widths[1:])
+    return n_w * (len(rows) * np.dtype(shape.dtype).itemsize + 8 * sum(base_rows(codes))) + 8 * n_units * len(rows)
+
+
+def memory_estimate(shape: Shape, *, stored: int = 0, n_groups: int = 1, threads: int | None = None,
+                    cache: Cache | None = None) -> int:
+    """Bytes a kernel call needs at peak: ``stored`` bytes of weight rows and base draws (see
+    :func:`stored_bytes`), the inputs and a biases row of ``n_groups`` groups, one workspace per
+    thread, and what ``cache`` holds."""
+    threads = threads or numba.get_num_threads()
+    item = np.dtype(shape.dtype).itemsize
+    w_max = max(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
+    per_thread = kn.workspace_length(np.array(shape.widths, dtype=np.int64), shape.batch) * item
+    if shape.jacobian:
+        per_thread += 2 * max(shape.widths) * shape.widths[0] * 8 + w_max * 8
+    per_group = shape.batch * (shape.widths[0] + shape.widths[-1]) + sum(shape.widths[1:])
+    held = cache.nbytes if cache is not None else 0
+    return stored + n_groups * per_group * item + per_thread * threads + held
+
+
+def check_depths(shape: Shape, depths) -> np.ndarray:
+    """The depths a call reports, sorted: positive, ending at the shape's depth, each at a layer of
+    the output width (the probe's)."""
+    depths = np.array([shape.depth] if depths is None else sorted(set(depths)), dtype=np.int64)
+    if depths[0] < 1 or depths[-1] != shape.depth or any(shape.widths[d] != shape.widths[-1] for d in depths):
+        raise ValueError(f"depths={depths.tolist()} must be positive, end at the depth {shape.depth}, and "
+                         f"have layers of the output width {shape.widths[-1]}")
+    return depths
+
+
+def plan_call(groups: list[tuple[Shape, list[Variant]]], depths=None, cache: Cache | None = None) -> Call:
+    """Kernel inputs for groups of one shape (they may differ in seed and trial), reported at
+    ``depths`` (default: the shape's depth). ``cache`` keeps orthogonal matrices and fill
+    parameters between calls (default: none)."""
+    cache = cache if cache is not None else Cache(orthogonal_bytes=0, param_entries=0)
+    shape0 = groups[0][0]
+    for shape, _ in groups:
+        if replace(shape, seed=shape0.seed, trial=shape0.trial) != shape0:
+            raise ValueError("plan_call: groups must share every setting but seed and trial")
+    depths = check_depths(shape0, depths)
+    tables, w_rows, b_rows = _networks_tables(groups)
+    seeds = np.array([s.seed for s, _ in groups], dtype=np.uint64)
+    trials = np.array([s.trial for s, _ in groups], dtype=np.uint64)
+    weights = _weights(groups, w_rows, seeds, trials, cache)
+    widths = np.array(shape0.widths, dtype=np.int64)
+    classes = kn.unit_classes(widths, weights, np.empty((len(w_rows), int(widths[1:].sum())), dtype=np.int64))
+    biases = np.empty((len(b_rows), int(widths[1:].sum())), dtype=shape0.dtype)
+    b_codes, b_params = _fill_codes(shape0, b_rows, [(n,) for n in shape0.widths[1:]], cache)
+    no_base = np.full((len(groups), 3), -1, dtype=np.int64)
+    empty = np.empty((0, 0))
+    ks.fill_rows(widths[1:], BIAS_TENSOR, b_codes, b_params, np.array([g for g, _ in b_rows], dtype=np.int64),
+                 seeds, trials, no_base, empty, empty, empty, biases)
+    x0, grad_seed = zip(*(inputs(shape) for shape, _ in groups))
+    return Call(*tables, widths, depths, np.stack(x0), np.stack(grad_seed), weights, biases, classes,
+                LOSSES[shape0.loss], shape0.input_corr is not None, shape0.backward, shape0.jacobian)
+
+
+def _networks_tables(groups: list) -> tuple[tuple[np.ndarray, np.ndarray], dict, dict]:
+    """The networks tables of a call, and its weight and bias rows ``(group, key) -> (row,
+    initializer)`` in row order."""
+    ints, reals = [], []
+    w_rows: dict = {}
+    b_rows: dict = {}
+    templates: dict = {}   # id of a variants list -> its tables and row keys (groups often share one list)
+    for g, (_, variants) in enumerate(groups):
+        if id(variants) not in templates:
+            templates[id(variants)] = _variant_tables(variants)
+        t_int, t_real, w_keys, b_keys = templates[id(variants)]
+        t_int = t_int.copy()
+        t_int[:, kn.N_GROUP] = g
+        t_int[:, kn.N_WEIGHT_ROW] += len(w_rows)
+        t_int[:, kn.N_BIAS_ROW] += len(b_rows)
+        for key, init in w_keys:
+            w_rows[g, key] = (len(w_rows), init)
+        for key, init in b_keys:
+            b_rows[g, key] = (len(b_rows), init)
+        ints.append(t_int)
+        reals.append(t_real)
+    return (np.concatenate(ints), np.concatenate(reals)), w_rows, b_rows
+
+
+def _variant_tables(variants: list[Variant]) -> tuple:
+    """One group's rows of the networks tables (group 0, rows numbered from 0), and its weight and
+    bias rows ``[(key, initializer)]`` in row order."""
+    t_int = np.zeros((len(variants), len(kn.NET_INT)), dtype=np.int64)
+    t_real = np.zeros((len(variants), len(kn.NET_REAL)))
+    w_keys: dict = {}
+    b_keys: dict = {}
+    for v, (var, key) in enumerate(zip(variants, weight_rows([var.initializer for var in variants]))):
+        t_int[v, kn.N_WEIGHT_ROW] = w_keys.setdefault(key, (len(w_keys), var.initializer.sampled))[0]
+        t_int[v, kn.N_BIAS_ROW] = b_keys.setdefault(var.bias_initializer.label, (len(b_keys), var.bias_initializer))[0]
+        t_int[v, kn.N_ACT] = var.activation.code
+        t_real[v, kn.R_ACT_PARAM] = var.activation.param
+        t_real[v, kn.R_SAT] = var.activation.saturation_level
+        if var.initializer.is_data_dependent:
+            t_real[v, kn.R_LSUV_TOL] = var.initializer.params["tol"]
+            t_int[v, kn.N_LSUV_ITER] = var.initializer.params["max_iter"]
+    return (t_int, t_real, [(k, init) for k, (_, init) in w_keys.items()],
+            [(k, init) for k, (_, init) in b_keys.items()])
+
+
+def _weights(groups: list, w_rows: dict, seeds: np.ndarray, trials: np.ndarray, cache: Cache) -> np.ndarray:
+    """The weights table of a call: base draws shared within each group, then every row filled."""
+    shape0 = groups[0][0]
+    dt = np.dtype(shape0.dtype)
+    widths = np.array(shape0.widths, dtype=np.int64)
+    layer_shapes = [(shape0.widths[l - 1], shape0.widths[l]) for l in range(1, shape0.depth + 1)]
+    n_weights = int(sum(a * b for a, b in layer_shapes))
+    w_codes, w_params = _fill_codes(shape0, w_rows, layer_shapes, cache)
+    row_group = np.array([g for g, _ in w_rows], dtype=np.int64)
+    group_base = np.full((len(groups), 3), -1, dtype=np.int64)
+    n_base = [0, 0, 0]
+    for g in range(len(groups)):
+        for k, needed in enumerate(base_rows(w_codes[row_group == g])):
+            if needed:
+                group_base[g, k] = n_base[k]
+                n_base[k] += 1
+    bases = [np.empty((n_base[k], n_weights)) for k in range(3)]
+    for k in (0, 1):    # normals and uniforms; a group's base row is its rank among the groups with one
+        with_base = group_base[:, k] >= 0
+        ks.fill_layers_rows(widths, seeds[with_base], trials[with_base], k, bases[k])
+    for g, (shape, _) in enumerate(groups):
+        if group_base[g, 2] >= 0:
+            qs = cache.orthogonal(np.array(layer_shapes), shape.seed, shape.trial, np.arange(1, shape.depth + 1))
+            bases[2][group_base[g, 2]] = np.concatenate([m.ravel() for m in qs])
+    weights = np.empty((len(w_rows), n_weights), dtype=dt)
+    for r, ((g, _), (_, init)) in enumerate(w_rows.items()):
+        if w_codes[r] == ks.EXPLICIT:
+            shape = groups[g][0]
+            weights[r] = np.concatenate([sample(init.plan(s), s, dt, shape.seed, shape.trial, l + 1).ravel()
+                                         for l, s in enumerate(layer_shapes)])
+    sizes = np.array([a * b for a, b in layer_shapes], dtype=np.int64)
+    ks.fill_rows(sizes, 0, w_codes, w_params, row_group, seeds, trials, group_base, *bases, weights)
+    return weights
+
+
+def _layer_params(shape: Shape, init: Initializer, sizes: list) -> tuple[int, np.ndarray]:
+    """The fill code of an initializer in networks of ``shape`` and its (depth, 4) parameters of
+    :func:`fastinit.kernels.sampling.from_base` (zeros for structured initializers, code EXPLICIT).
+    ``sizes``: each layer's tensor shape."""
+    dt = np.dtype(shape.dtype)
+    distinct, kind = np.unique(np.array(sizes).reshape(len(sizes), -1), axis=0, return_inverse=True)
+    plans = [init.plan(tuple(int(n) for n in s)) for s in distinct]
+    if plans[0].code is None:
+        return ks.EXPLICIT, np.zeros((len(sizes), 4))
+    for p in plans:
+        _ = p.kind == "truncated" and sample(p, (1,), dt, 0, 0, 0)  # validates the interval
+    return plans[0].code, np.array([p.kernel_params(dt) for p in plans])[kind.ravel()]
+
+
+def _fill_codes(shape: Shape, rows: dict, sizes: list, cache: Cache) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (n_rows,) and parameters (n_rows, depth, 4) of :func:`fastinit.kernels.sampling.fill_rows`
+    for rows keyed ``(group, key) -> (row, initializer)`` (parameters do not depend on the group)."""
+    labels: dict = {}     # label -> its index in `table`
+    table = []
+    index = np.empty(len(rows), dtype=np.int64)
+    for r, (_, init) in enumerate(rows.values()):
+        if init.label not in labels:
+            labels[init.label] = len(table)
+            key = (init.label, tuple(sizes), shape.dtype)
+            table.append(cache.params(key, lambda: _layer_params(shape, init, sizes)))
+        index[r] = labels[init.label]
+    codes = np.array([code for code, _ in table], dtype=np.int64)
+    params = np.stack([p for _, p in table]) if table else np.empty((0, len(sizes), 4))
+    return codes[index], params[index]
