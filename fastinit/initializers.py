@@ -16,6 +16,7 @@ initializers of the same family draw the same base numbers (common random number
 from __future__ import annotations
 
 import difflib
+import enum
 import functools
 import json
 import math
@@ -32,26 +33,97 @@ from .kernels import sampling as ks
 #: Standard deviation of N(0, 1) truncated to (-2, 2); variance-scaling divides by it.
 TRUNC_STD_2 = 0.87962566103423978
 
-@dataclass(frozen=True)
-class Plan:
-    """How to sample one tensor: a ``kind`` and its numbers.
+class Kind(str, enum.Enum):
+    """What an initializer reduces to for one shape, and what each kind knows: its sampling code
+    (:func:`fastinit.kernels.sampling.from_base`; None for structured kinds drawn by
+    :func:`sample`), whether it is elementwise, its second moment, and the checks of its numbers.
 
-    kinds: ``constant(value)``, ``uniform(low, high)``, ``normal(mean, std)``,
+    Arguments (``Plan.args``): ``constant(value)``, ``uniform(low, high)``, ``normal(mean, std)``,
     ``truncated(mean, std, lo, hi)`` (bounds in sigma units), ``orthogonal(gain)``,
     ``identity(gain)``, ``dirac(groups)``, ``delta_orthogonal(scale)``, ``sparse(sparsity, std)``,
-    ``sparse_martens(k, scale)``.
+    ``sparse_martens(k, scale)``. Adding a structured kind: a member here, its cases in
+    :meth:`second_moment` and :meth:`check`, and its sampler in :data:`_STRUCTURED`.
     """
 
-    kind: str
-    args: tuple = ()
-
-    ELEMENTWISE = {"constant": ks.CONSTANT, "uniform": ks.UNIFORM, "normal": ks.NORMAL,
-                   "truncated": ks.TRUNCATED, "orthogonal": ks.ORTHOGONAL}
+    CONSTANT = "constant"
+    UNIFORM = "uniform"
+    NORMAL = "normal"
+    TRUNCATED = "truncated"
+    ORTHOGONAL = "orthogonal"
+    IDENTITY = "identity"
+    DIRAC = "dirac"
+    DELTA_ORTHOGONAL = "delta_orthogonal"
+    SPARSE = "sparse"
+    SPARSE_MARTENS = "sparse_martens"
 
     @property
     def code(self) -> int | None:
         """Kernel code of :func:`fastinit.kernels.sampling.from_base`, or None if structured."""
-        return self.ELEMENTWISE.get(self.kind)
+        return _CODES.get(self)
+
+    @property
+    def elementwise(self) -> bool:
+        """Each entry drawn on its own (constant, uniform, normal, truncated normal)."""
+        return self in (Kind.CONSTANT, Kind.UNIFORM, Kind.NORMAL, Kind.TRUNCATED)
+
+    def second_moment(self, a: tuple, n_in: int, n_out: int) -> float:
+        """E[w^2] of the entries of an (n_in, n_out) weight of this kind with arguments ``a``."""
+        if self is Kind.CONSTANT:
+            return a[0] ** 2
+        if self is Kind.UNIFORM:
+            return (a[0] ** 2 + a[0] * a[1] + a[1] ** 2) / 3
+        if self is Kind.NORMAL:
+            return a[0] ** 2 + a[1] ** 2
+        if self is Kind.TRUNCATED:
+            from scipy.stats import truncnorm
+            t = truncnorm(a[2], a[3])
+            return (a[0] + a[1] * t.mean()) ** 2 + a[1] ** 2 * t.var()
+        if self in (Kind.ORTHOGONAL, Kind.IDENTITY):
+            return a[0] ** 2 * min(n_in, n_out) / (n_in * n_out)
+        if self is Kind.SPARSE:
+            return a[1] ** 2 * (1 - math.ceil(a[0] * n_out) / n_out)
+        if self is Kind.SPARSE_MARTENS:
+            return a[1] ** 2 * a[0] / n_in
+        raise ValueError(f"no mean-field variance for initializer kind {self.value!r}")
+
+    def check(self, a: tuple, shape: tuple) -> None:
+        """Raise ValueError if a tensor of ``shape`` cannot be drawn with arguments ``a``."""
+        if self is Kind.UNIFORM and not a[0] < a[1]:
+            raise ValueError(f"uniform bounds must satisfy low < high, got low={a[0]!r}, high={a[1]!r}")
+        if self is Kind.TRUNCATED:
+            from scipy.special import ndtr
+            if not a[2] < a[3]:
+                raise ValueError(f"truncation bounds must satisfy lower < upper, got {a[2]!r} >= {a[3]!r} "
+                                 f"(in sigma units)")
+            if ndtr(a[3]) - ndtr(a[2]) < 1e-3:
+                raise ValueError(f"truncation interval [{a[2]:g}, {a[3]:g}] (sigma units) holds probability "
+                                 f"< 1e-3; fastinit samples by redraw and needs at least 1e-3")
+        if self is Kind.IDENTITY and len(shape) != 2:
+            raise ValueError(f"identity/eye needs a 2-D shape, got {shape!r}")
+        if self in (Kind.DIRAC, Kind.DELTA_ORTHOGONAL) and not 3 <= len(shape) <= 5:
+            raise ValueError(f"{self.value} needs a 3-, 4- or 5-D shape, got {shape!r}")
+        if self in (Kind.SPARSE, Kind.SPARSE_MARTENS) and len(shape) != 2:
+            raise ValueError(f"{self.value} needs a 2-D shape, got {shape!r}")
+
+
+_CODES = {Kind.CONSTANT: ks.CONSTANT, Kind.UNIFORM: ks.UNIFORM, Kind.NORMAL: ks.NORMAL, Kind.TRUNCATED: ks.TRUNCATED,
+          Kind.ORTHOGONAL: ks.ORTHOGONAL}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to sample one tensor: a :class:`Kind` and its numbers."""
+
+    kind: Kind
+    args: tuple = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "kind", Kind(self.kind))
+
+    @property
+    def code(self) -> int | None:
+        """Kernel code of :func:`fastinit.kernels.sampling.from_base`, or None if structured."""
+        return self.kind.code
 
     def kernel_params(self, dtype) -> np.ndarray:
         """The four parameters of :func:`fastinit.kernels.sampling.from_base` for ``dtype``.
@@ -59,7 +131,7 @@ class Plan:
         For uniform, the third is the largest value of ``dtype`` below the upper bound.
         """
         p = np.array((tuple(self.args) + (0.0,) * 4)[:4], dtype=np.float64)
-        if self.kind == "uniform":
+        if self.kind is Kind.UNIFORM:
             dt = np.dtype(dtype).type
             p[2] = float(np.nextafter(dt(p[1]), dt(-np.inf)))
             if dt(p[0]) >= dt(p[1]):
@@ -371,89 +443,95 @@ def _io_axes(shape, layout, in_axis, out_axis) -> tuple[int, int]:
     return in_axis % nd, out_axis % nd
 
 
-def _check_plan(plan: Plan, shape) -> None:
-    a = plan.args
-    if plan.kind == "uniform" and not a[0] < a[1]:
-        raise ValueError(f"uniform bounds must satisfy low < high, got low={a[0]!r}, high={a[1]!r}")
-    if plan.kind == "truncated":
-        from scipy.special import ndtr
-        if not a[2] < a[3]:
-            raise ValueError(f"truncation bounds must satisfy lower < upper, got {a[2]!r} >= {a[3]!r} (in sigma units)")
-        if ndtr(a[3]) - ndtr(a[2]) < 1e-3:
-            raise ValueError(f"truncation interval [{a[2]:g}, {a[3]:g}] (sigma units) holds probability "
-                             f"< 1e-3; fastinit samples by redraw and needs at least 1e-3")
-    if plan.kind == "identity" and len(shape) != 2:
-        raise ValueError(f"identity/eye needs a 2-D shape, got {shape!r}")
-    if plan.kind in ("dirac", "delta_orthogonal") and not 3 <= len(shape) <= 5:
-        raise ValueError(f"{plan.kind} needs a 3-, 4- or 5-D shape, got {shape!r}")
-    if plan.kind in ("sparse", "sparse_martens") and len(shape) != 2:
-        raise ValueError(f"{plan.kind} needs a 2-D shape, got {shape!r}")
-
-
 def sample(plan: Plan, shape, dt, seed, trial, tensor_id, axes=(0, 1), column_axis=-1) -> np.ndarray:
     """Draw a tensor for ``plan`` (see :class:`Initializer.__call__` for the stream).
 
     ``axes`` are the (input, output) axes of identity, dirac, delta-orthogonal and sparse;
     ``column_axis`` is the column axis of orthogonal (None: PyTorch's rule, rows = shape[0]).
     """
-    _check_plan(plan, shape)
-    size = math.prod(shape)
-    kind, a = plan.kind, plan.args
-    if kind in ("constant", "uniform", "normal", "truncated"):
-        out = np.empty(size, dtype=dt)
+    plan.kind.check(plan.args, shape)
+    if plan.kind.elementwise:
+        out = np.empty(math.prod(shape), dtype=dt)
         p = plan.kernel_params(dt)
         ks.fill(out, plan.code, p[0], p[1], p[2], p[3], seed, trial, tensor_id)
         return out.reshape(shape)
-    if kind == "orthogonal" and column_axis is None:
+    stream = (seed, trial, tensor_id)
+    return _STRUCTURED[plan.kind](plan.args, shape, stream, axes, column_axis).astype(dt)
+
+
+def _orthogonal(a, shape, stream, axes, column_axis) -> np.ndarray:
+    """``gain * Q``: rows of shape[0] (PyTorch, ``column_axis`` None) or columns along ``column_axis``."""
+    size = math.prod(shape)
+    if column_axis is None:
         rows = shape[0]
-        q = orthogonal_matrices(np.array([[rows, size // rows]]), seed, trial, np.array([tensor_id]))[0]
-        return (a[0] * q).reshape(shape).astype(dt)
-    if kind == "orthogonal":
-        nd = len(shape)
-        c_axis = column_axis % nd if nd else 0
-        moved = tuple(s for i, s in enumerate(shape) if i != c_axis) + (shape[c_axis],) if nd else (1,)
-        cols = moved[-1]
-        rows = size // cols
-        q = a[0] * orthogonal_matrices(np.array([[rows, cols]]), seed, trial, np.array([tensor_id]))[0]
-        return np.moveaxis(q.reshape(moved), -1, c_axis).astype(dt) if nd else q.reshape(()).astype(dt)
-    out = np.zeros(shape, dtype=np.float64)
+        return (a[0] * orthogonal_matrices(np.array([[rows, size // rows]]), *stream[:2], np.array(stream[2:]))[0]
+                ).reshape(shape)
+    nd = len(shape)
+    c_axis = column_axis % nd if nd else 0
+    moved = tuple(s for i, s in enumerate(shape) if i != c_axis) + (shape[c_axis],) if nd else (1,)
+    cols = moved[-1]
+    q = a[0] * orthogonal_matrices(np.array([[size // cols, cols]]), *stream[:2], np.array(stream[2:]))[0]
+    return np.moveaxis(q.reshape(moved), -1, c_axis) if nd else q.reshape(())
+
+
+def _identity(a, shape, stream, axes, column_axis) -> np.ndarray:
+    return a[0] * np.eye(shape[0], shape[1])
+
+
+def _dirac(a, shape, stream, axes, column_axis) -> np.ndarray:
+    out = np.zeros(shape)
     i_ax, o_ax = axes
-    if kind == "identity":
-        out[...] = a[0] * np.eye(shape[0], shape[1])
-    elif kind == "dirac":
-        groups = int(a[0])
-        if shape[o_ax] % groups:
-            raise ValueError(f"dirac: out channels {shape[o_ax]} are not divisible by groups={groups}")
-        per = shape[o_ax] // groups
-        centre = tuple(shape[i] // 2 for i in range(len(shape)) if i not in (i_ax, o_ax))
-        for g in range(groups):
-            for d in range(min(per, shape[i_ax])):
-                idx = _place(len(shape), i_ax, o_ax, d, g * per + d, centre)
-                out[idx] = 1.0
-    elif kind == "delta_orthogonal":
-        n_in, n_out = shape[i_ax], shape[o_ax]
-        if n_in > n_out:
-            raise ValueError(f"delta_orthogonal needs in channels <= out channels, got {n_in} > {n_out}")
-        q = orthogonal_matrices(np.array([[n_in, n_out]]), seed, trial, np.array([tensor_id]))[0]
-        centre = tuple((shape[i] - 1) // 2 for i in range(len(shape)) if i not in (i_ax, o_ax))
-        for i in range(n_in):
-            for o in range(n_out):
-                out[_place(len(shape), i_ax, o_ax, i, o, centre)] = a[0] * q[i, o]
-    elif kind in ("sparse", "sparse_martens"):
-        flat = np.empty(size, dtype=np.float64)
-        ks.fill_normal(flat, seed, trial, tensor_id)
-        flat *= a[1]
-        n_in, n_out = shape[i_ax], shape[o_ax]
-        s_in, s_out = (shape[1], 1) if i_ax == 0 else (1, shape[1])
-        if kind == "sparse":
-            count, per_input = math.ceil(a[0] * n_out), True
-        else:
-            if int(a[0]) > n_in:
-                raise ValueError(f"sparse_martens: k={int(a[0])} exceeds fan_in={n_in}")
-            count, per_input = int(a[0]), False
-        ks.sparse_mask(flat, n_in, n_out, s_in, s_out, per_input, count, seed, trial, tensor_id)
-        out = flat.reshape(shape)
-    return out.astype(dt)
+    groups = int(a[0])
+    if shape[o_ax] % groups:
+        raise ValueError(f"dirac: out channels {shape[o_ax]} are not divisible by groups={groups}")
+    per = shape[o_ax] // groups
+    centre = tuple(shape[i] // 2 for i in range(len(shape)) if i not in (i_ax, o_ax))
+    for g in range(groups):
+        for d in range(min(per, shape[i_ax])):
+            out[_place(len(shape), i_ax, o_ax, d, g * per + d, centre)] = 1.0
+    return out
+
+
+def _delta_orthogonal(a, shape, stream, axes, column_axis) -> np.ndarray:
+    out = np.zeros(shape)
+    i_ax, o_ax = axes
+    n_in, n_out = shape[i_ax], shape[o_ax]
+    if n_in > n_out:
+        raise ValueError(f"delta_orthogonal needs in channels <= out channels, got {n_in} > {n_out}")
+    q = orthogonal_matrices(np.array([[n_in, n_out]]), *stream[:2], np.array(stream[2:]))[0]
+    centre = tuple((shape[i] - 1) // 2 for i in range(len(shape)) if i not in (i_ax, o_ax))
+    for i in range(n_in):
+        for o in range(n_out):
+            out[_place(len(shape), i_ax, o_ax, i, o, centre)] = a[0] * q[i, o]
+    return out
+
+
+def _sparse(a, shape, stream, axes, column_axis, per_input=True) -> np.ndarray:
+    """PyTorch's ``sparse_`` (``per_input``: a fraction a[0] of each input's outputs zeroed) or
+    Martens' (each output keeps a[0] inputs); nonzero entries N(0, a[1]^2)."""
+    flat = np.empty(math.prod(shape))
+    ks.fill_normal(flat, *stream)
+    flat *= a[1]
+    i_ax, o_ax = axes
+    n_in, n_out = shape[i_ax], shape[o_ax]
+    s_in, s_out = (shape[1], 1) if i_ax == 0 else (1, shape[1])
+    if per_input:
+        count = math.ceil(a[0] * n_out)
+    else:
+        count = int(a[0])
+        if count > n_in:
+            raise ValueError(f"sparse_martens: k={count} exceeds fan_in={n_in}")
+    ks.sparse_mask(flat, n_in, n_out, s_in, s_out, per_input, count, *stream)
+    return flat.reshape(shape)
+
+
+def _sparse_martens(a, shape, stream, axes, column_axis) -> np.ndarray:
+    return _sparse(a, shape, stream, axes, column_axis, per_input=False)
+
+
+#: The sampler of each structured kind: ``(args, shape, (seed, trial, tensor_id), axes, column_axis)``.
+_STRUCTURED = {Kind.ORTHOGONAL: _orthogonal, Kind.IDENTITY: _identity, Kind.DIRAC: _dirac,
+               Kind.DELTA_ORTHOGONAL: _delta_orthogonal, Kind.SPARSE: _sparse, Kind.SPARSE_MARTENS: _sparse_martens}
 
 
 def _place(nd, i_ax, o_ax, i, o, centre):

@@ -133,7 +133,7 @@ def make_shape(depth=None, width=None, *, widths=None, batch=None, seed=0, trial
 def check_bias_initializer(bias_initializer) -> Initializer:
     """A bias initializer: resolved, and elementwise (constant, uniform, normal or truncated normal)."""
     bias = get_initializer(bias_initializer)
-    if bias.is_data_dependent or bias.plan((4,)).code in (None, ks.ORTHOGONAL):
+    if bias.is_data_dependent or not bias.plan((4,)).kind.elementwise:
         raise ValueError(f"bias_initializer={bias.label!r} must be elementwise (constant, uniform, normal or "
                          f"truncated normal)")
     return bias

@@ -216,7 +216,7 @@ def _layer_params(shape: Shape, init: Initializer, sizes: list) -> tuple[int, np
     if plans[0].code is None:
         return ks.EXPLICIT, np.zeros((len(sizes), 4))
     for p in plans:
-        _ = p.kind == "truncated" and sample(p, (1,), dt, 0, 0, 0)  # validates the interval
+        p.kind.check(p.args, (1,))
     return plans[0].code, np.array([p.kernel_params(dt) for p in plans])[kind.ravel()]
 
 
