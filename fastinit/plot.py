@@ -8,17 +8,17 @@ import pandas as pd
 def sweep_figure(df: pd.DataFrame, path=None):
     """Signal and gradient against layer (one panel per activation, one line per initializer, at
     the deepest depth, median over other settings) and a heat map of the final-layer log10 signal
-    over initializer x depth. Saves to ``path`` when given; returns the figure."""
+    over initializer x depth. Saves to ``path`` when given; returns the figure (a
+    ``matplotlib.figure.Figure``, made without pyplot: the library never changes the backend)."""
     import matplotlib
-    if path is not None:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     acts = sorted(df["activation"].unique())
     inits = sorted(df["initializer"].unique())
     deepest = df["depth"].max()
-    fig, axes = plt.subplots(3, len(acts), figsize=(5 * len(acts), 13), squeeze=False)
-    colors = plt.cm.tab20(np.linspace(0, 1, max(len(inits), 2)))
+    fig = Figure(figsize=(5 * len(acts) + 3, 13))
+    axes = fig.subplots(3, len(acts), squeeze=False)
+    colors = matplotlib.colormaps["tab20"](np.linspace(0, 1, max(len(inits), 2)))
     deep = df[df["depth"] == deepest]
     for a, act in enumerate(acts):
         sub = deep[deep["activation"] == act]
@@ -42,8 +42,9 @@ def sweep_figure(df: pd.DataFrame, path=None):
         ax.set_xlabel("depth")
         ax.set_title(f"{act}: log10 final-layer signal")
         fig.colorbar(im, ax=ax)
-    axes[0, -1].legend(fontsize=6, loc="best")
-    fig.tight_layout()
+    handles, labels = axes[0, -1].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0, 1 - 2.6 / fig.get_figwidth(), 1))
+    fig.legend(handles, labels, fontsize=7, loc="upper right", frameon=False)   # beside the panels, not on them
     if path is not None:
         fig.savefig(path, dpi=90)
     return fig
