@@ -607,6 +607,25 @@ def _cached_initializer(key: str) -> Initializer:
     return _get_initializer(spec, **params)
 
 
+def _parse_spec(spec) -> tuple:
+    """The name, parameters and seed of a name or dict spec (Keras ``class_name``/``config``,
+    whose ``seed`` and ``dtype`` are not parameters, or fastinit's ``name`` and parameters)."""
+    if not isinstance(spec, dict):
+        return spec, {}, None
+    spec = dict(spec)
+    if "class_name" in spec:
+        config = spec.get("config") or {}
+        if not isinstance(config, dict):
+            raise ValueError(f"initializer spec {spec!r}: config must be a table of parameters, got {config!r}")
+        config = dict(config)
+        seed = config.pop("seed", None)
+        config.pop("dtype", None)
+        return spec["class_name"], config, seed
+    if "name" in spec:
+        return spec.pop("name"), spec, None
+    raise ValueError(f"initializer spec {spec!r} needs a 'name' or 'class_name' key")
+
+
 def _get_initializer(spec, **params) -> Initializer:
     """Resolve an initializer name or spec, with optional parameters.
 
@@ -623,24 +642,10 @@ def _get_initializer(spec, **params) -> Initializer:
     ValueError, TypeError
         Unknown name or parameter, or a parameter value that is not allowed.
     """
-    seed = None
     if isinstance(spec, Initializer):
         return spec if not params else get_initializer(spec.name, **{**spec.given, **params})
-    if isinstance(spec, dict):
-        spec = dict(spec)
-        if "class_name" in spec:
-            name = spec["class_name"]
-            config = dict(spec.get("config") or {})
-            seed = config.pop("seed", None)
-            config.pop("dtype", None)
-        elif "name" in spec:
-            name = spec.pop("name")
-            config = spec
-        else:
-            raise ValueError(f"initializer spec {spec!r} needs a 'name' or 'class_name' key")
-        params = {**config, **params}
-    else:
-        name = spec
+    name, config, seed = _parse_spec(spec)
+    params = {**config, **params}
     canonical = _resolve(name)
     entry = _REGISTRY[canonical]
     unknown = set(params) - set(entry.defaults)

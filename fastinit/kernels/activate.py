@@ -48,11 +48,9 @@ def exp_into(v, k):
 
 
 @jit
-def activate_into(code, a, h, x, d, buf, kbuf):
-    """``x = phi(h)`` and ``d = phi'(h)`` over 1-D arrays. tanh, sigmoid, silu, elu and selu run in
-    vectorised passes through :func:`exp_into` (within 2 ulp of libm); the piecewise-linear ones in
-    branch-free loops; the rest call :func:`phi_dphi` element by element. ``buf`` (float64) and
-    ``kbuf`` (int64) are scratch of ACT_CHUNK elements at least. NaN stays NaN."""
+def piecewise_linear_into(code, a, h, x, d):
+    """:func:`activate_into` for ReLU, linear, leaky ReLU and hard tanh, in branch-free loops;
+    False (and nothing written) for other codes."""
     n = h.shape[0]
     # one loop per activation: a branch on the code inside a loop keeps it from vectorising
     if code == RELU:
@@ -60,23 +58,35 @@ def activate_into(code, a, h, x, d, buf, kbuf):
             v = np.float64(h[i])
             x[i] = v if v > 0.0 else 0.0 * v
             d[i] = 1.0 if v > 0.0 else 0.0
-        return x
+        return True
     if code == LINEAR:
         for i in range(n):
             x[i] = h[i]
             d[i] = 1.0
-        return x
+        return True
     if code == LEAKY_RELU:
         for i in range(n):
             v = np.float64(h[i])
             x[i] = v if v > 0.0 else a * v
             d[i] = 1.0 if v > 0.0 else a
-        return x
+        return True
     if code == HARD_TANH:
         for i in range(n):
             v = np.float64(h[i])
             x[i] = min(1.0, max(-1.0, v)) if v == v else v
             d[i] = 1.0 if -1.0 < v < 1.0 else 0.0
+        return True
+    return False
+
+
+@jit
+def activate_into(code, a, h, x, d, buf, kbuf):
+    """``x = phi(h)`` and ``d = phi'(h)`` over 1-D arrays. tanh, sigmoid, silu, elu and selu run in
+    vectorised passes through :func:`exp_into` (within 2 ulp of libm); the piecewise-linear ones in
+    branch-free loops; the rest call :func:`phi_dphi` element by element. ``buf`` (float64) and
+    ``kbuf`` (int64) are scratch of ACT_CHUNK elements at least. NaN stays NaN."""
+    n = h.shape[0]
+    if piecewise_linear_into(code, a, h, x, d):
         return x
     for start in range(0, n, ACT_CHUNK):
         m = min(ACT_CHUNK, n - start)

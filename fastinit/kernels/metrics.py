@@ -16,7 +16,7 @@ import numpy as np
 
 from .._config import jit
 from .blas import gemm
-from .layers import LANES, scratch_parts
+from .layers import LANES, N_SUMS, scratch_parts, weight_gradient
 
 METRICS = ("preact_mean", "preact_var", "preact_sq", "act_mean", "act_var", "act_sq", "frac_saturated",
            "frac_zero", "pair_corr", "delta_sq", "grad_w_norm", "distinct_units", "nonfinite",
@@ -121,7 +121,7 @@ def forward_metrics(h, x, d, sat_level, paired, stats, scratch):
     rows, cols = h.shape
     n = rows * cols
     hf, xf, df = h.reshape(n), x.reshape(n), d.reshape(n)
-    acc = scratch_parts(scratch)[3]
+    acc = np.empty((N_SUMS, LANES))
     h0, x0 = np.float64(hf[0]), np.float64(xf[0])
     acc[:, :] = 0.0
     m = n - n % LANES
@@ -176,7 +176,7 @@ def backward_metrics(x_in, delta, grad, gram_x, gram_d, stats, scratch):
         gg = sum_products(gram_x.reshape(rows * rows), gram_d.reshape(rows * rows), acc[0])
     else:
         g = grad[:n_in * n_out]
-        gemm(x_in, True, delta, False, g.reshape((n_in, n_out)), blas)
+        weight_gradient(x_in, delta, g.reshape((n_in, n_out)), scratch)
         gg = sum_products(g, g, acc[0])
     stats[GRAD_W_NORM] = math.sqrt(clamp_nonnegative(gg))
     return stats
