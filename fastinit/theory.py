@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from .activations import evaluate, get_activation
+from .activations import apply, evaluate, get_activation
 from .initializers import get_initializer
 
 _RULES = {n: np.polynomial.legendre.leggauss(n) for n in (16, 32)}
@@ -25,12 +26,101 @@ _BREAKS = (-1.0, 0.0, 1.0)
 _SPAN = 10.0
 
 
-def _gauss_nodes(mean, var, n=16):
+def _gauss_nodes(mean, var, n=16, scratch=None):
     """Nodes (..., K) and weights (..., K) for E[f(v)], v ~ N(mean, var); ``n`` nodes per segment.
 
     Segments: mean +- 10 sd cut at mean + {-5, -2.5, -1, 0, 1, 2.5, 5} sd and at the kinks
-    (-1, 0, 1) of the catalogue's activations.
+    (-1, 0, 1) of the catalogue's activations. Finite arguments go through :func:`_node_kernel`,
+    3-4x faster than NumPy, with a result equal to :func:`_gauss_nodes_numpy`'s bit for bit (the
+    same IEEE operations in the same order, and NumPy's ``exp``); non-finite ones through NumPy.
+    With a :class:`_Scratch` the arrays are its buffers (valid until its next use), not new ones.
     """
+    mean, var = np.asarray(mean, float), np.asarray(var, float)
+    if not (np.isfinite(mean).all() and np.isfinite(var).all()):
+        return _gauss_nodes_numpy(mean, var, n)
+    rule_x, rule_w = _RULES[n]
+    shape = np.broadcast_shapes(mean.shape, var.shape)
+    rows, k = math.prod(shape), (len(_BREAKS) + len(_SD_CUTS) + 1) * n
+    scratch = _Scratch() if scratch is None else scratch
+    m, s2, sd = scratch.get("mean", (rows,)), scratch.get("var", (rows,)), scratch.get("sd", (rows,))
+    m.reshape(shape)[...] = mean
+    s2.reshape(shape)[...] = var
+    v, w, hw = scratch.get("v", (rows, k)), scratch.get("w", (rows, k)), scratch.get("hw", (rows, k))
+    _node_kernel(m, s2, rule_x, rule_w, _SPAN, _BREAKS_A, _SD_CUTS_A, v, w, hw, sd)
+    np.exp(w, out=w)
+    w /= math.sqrt(2 * math.pi) * np.where(sd > 0, sd, 1.0)[:, None]
+    np.multiply(hw, w, out=w)
+    degenerate = sd == 0
+    if degenerate.any():
+        v[degenerate] = m[degenerate, None]
+        w[degenerate] = np.eye(1, k, 0)[0]
+    return v.reshape(*shape, k), w.reshape(*shape, k)
+
+
+class _Scratch:
+    """Named float64 buffers, kept and reused: a fresh array of a few hundred KiB costs page faults
+    (about 1 us per 4 KiB page) that exceed the arithmetic done on it."""
+
+    def __init__(self):
+        self._buffers: dict = {}
+
+    def get(self, name: str, shape: tuple) -> np.ndarray:
+        """A C-contiguous array of ``shape`` (uninitialised) in buffer ``name``."""
+        size = math.prod(shape)
+        buf = self._buffers.get(name)
+        if buf is None or buf.size < size:
+            buf = self._buffers[name] = np.empty(max(size, 1))
+        return buf[:size].reshape(shape)
+
+
+_BREAKS_A, _SD_CUTS_A = np.array(_BREAKS), np.array(_SD_CUTS)
+
+
+# No fastmath: a contraction to fused multiply-add would change the rounding that makes the nodes
+# equal to NumPy's (see _gauss_nodes); this is theory, not a simulation kernel.
+@numba.njit(cache=True, error_model="numpy")
+def _node_kernel(mean, var, rule_x, rule_w, span, breaks, sd_cuts, v, arg, hw, sd_out):
+    """The segments of :func:`_gauss_nodes_numpy` for 1-D ``mean`` and ``var`` (finite), row i:
+    nodes ``v[i]``, the exponent ``arg[i]`` of the normal density at them, ``hw[i]`` = half the
+    segment's length times the rule's weight, and ``sd_out[i]`` the standard deviation."""
+    n = rule_x.size
+    n_cuts = 2 + breaks.size + sd_cuts.size
+    cuts = np.empty(n_cuts)
+    for i in range(mean.size):
+        m = mean[i]
+        sd = math.sqrt(max(var[i], 0.0))
+        sd_out[i] = sd
+        lo = m - span * sd
+        hi = m + span * sd
+        cuts[0] = lo
+        cuts[1] = hi
+        for j in range(breaks.size):        # np.clip(b, lo, hi)
+            cuts[2 + j] = min(max(breaks[j], lo), hi)
+        for j in range(sd_cuts.size):
+            cuts[2 + breaks.size + j] = m + sd_cuts[j] * sd
+        for j in range(1, n_cuts):          # insertion sort: the values np.sort gives
+            t = cuts[j]
+            p = j - 1
+            while p >= 0 and cuts[p] > t:
+                cuts[p + 1] = cuts[p]
+                p -= 1
+            cuts[p + 1] = t
+        safe = sd if sd > 0.0 else 1.0
+        for s in range(n_cuts - 1):
+            a = cuts[s]
+            b = cuts[s + 1]
+            half = (b - a) / 2
+            mid = (a + b) / 2
+            for k in range(n):
+                x = mid + half * rule_x[k]
+                z = (x - m) / safe
+                v[i, s * n + k] = x
+                arg[i, s * n + k] = -0.5 * (z * z)
+                hw[i, s * n + k] = half * rule_w[k]
+
+
+def _gauss_nodes_numpy(mean, var, n=16):
+    """:func:`_gauss_nodes` in NumPy (the reference, and the path for non-finite arguments)."""
     rule_x, rule_w = _RULES[n]
     mean, var = np.broadcast_arrays(np.asarray(mean, float), np.asarray(var, float))
     sd = np.sqrt(np.maximum(var, 0.0))
@@ -64,8 +154,9 @@ def qmap(activation, sigma_w2, sigma_b2, q):
     return sigma_w2 * expect(activation, q, 0, 0) + sigma_b2
 
 
-def _pair_expect(activation, q1, q2, c, o1=0, o2=0):
-    """E[phi^{(o1)}(u1) phi^{(o2)}(u2)] with Var u = q1, q2 and correlation c."""
+def _pair_expect(activation, q1, q2, c, o1=0, o2=0, scratch=None):
+    """E[phi^{(o1)}(u1) phi^{(o2)}(u2)] with Var u = q1, q2 and correlation c (``scratch``: a
+    :class:`_Scratch` whose buffers hold the inner nodes, for repeated calls)."""
     q1, q2, c = np.broadcast_arrays(*(np.asarray(a, float) for a in (q1, q2, c)))
     # the outer integrand E[phi(u2) | u1] bends on the scale sqrt(1 - c^2): a finer outer rule
     v1, w1 = _gauss_nodes(np.zeros_like(q1), q1, 32)                   # (..., K)
@@ -73,9 +164,13 @@ def _pair_expect(activation, q1, q2, c, o1=0, o2=0):
     z1 = np.where(s1 > 0, v1 / np.where(s1 > 0, s1, 1), 0.0)
     m2 = np.sqrt(q2)[..., None] * c[..., None] * z1
     var2 = (q2 * (1 - np.minimum(c * c, 1.0)))[..., None] * np.ones_like(z1)
-    v2, w2 = _gauss_nodes(m2, var2)                                    # (..., K, K)
-    inner = (evaluate(activation, v2, o2) * w2).sum(-1)
-    return (evaluate(activation, v1, o1) * inner * w1).sum(-1)
+    scratch = _Scratch() if scratch is None else scratch
+    v2, w2 = _gauss_nodes(m2, var2, 16, scratch)                       # (..., K, K)
+    act = get_activation(activation)
+    f2 = scratch.get("phi", v2.shape)
+    apply(act.code, act.param, o2, v2.reshape(-1), f2.reshape(-1))      # = evaluate(act, v2, o2), in place
+    inner = np.multiply(f2, w2, out=f2).sum(-1)
+    return (evaluate(act, v1, o1) * inner * w1).sum(-1)
 
 
 def cmap(activation, sigma_w2, sigma_b2, q, c):
@@ -114,10 +209,12 @@ def fixed_point(activation, sigma_w2, sigma_b2, q0=1.0, tol=1e-13, max_iter=300)
         g = mapped - qa
         slope = swa * (e1 + e2) - 1.0
         newton = qa - g / np.where(slope != 0, slope, 1.0)
-        new = np.where(slope < 0, np.maximum(newton, qa / 10), np.where(g > 0, np.maximum(mapped, 100 * qa), mapped))
+        new = np.where(slope < 0, np.maximum(newton, qa / 10),
+                       np.where(g > 0, np.maximum(mapped, 100 * qa), mapped))
         done = (np.abs(g) <= tol * np.maximum(qa, 1e-300)) | (np.abs(new - qa) <= tol * qa) | (new < 1e-250) \
             | (new > 1e30)
-        q[active] = np.where(new > 1e30, np.inf, np.where(new < 1e-250, 0.0, np.where(np.abs(g) <= tol * qa, qa, new)))
+        q[active] = np.where(new > 1e30, np.inf,
+                             np.where(new < 1e-250, 0.0, np.where(np.abs(g) <= tol * qa, qa, new)))
         active = active[~done]
     q = q.reshape(shape)
     return q[()] if q.ndim == 0 else q
@@ -163,18 +260,19 @@ def critical_sigma_w2(activation, sigma_b2=0.0, bracket=(0.05, 50.0)):
     ValueError
         When chi_1 does not cross 1 in ``bracket``, or q* is infinite at the crossing.
     """
-    f = lambda s: float(chi1(activation, s, sigma_b2)) - 1.0
+    def f(s):
+        return float(chi1(activation, s, sigma_b2)) - 1.0
     a, b = bracket
     fa, fb = f(a), f(b)
     if not (np.isfinite(fa) and np.isfinite(fb)) or fa * fb > 0:
-        raise ValueError(f"activation={get_activation(activation).label!r}, sigma_b2={sigma_b2!r}: chi_1 does not "
-                         f"cross 1 for sigma_w2 in {bracket} (no critical point with finite q*)")
+        raise ValueError(f"activation={get_activation(activation).label!r}, sigma_b2={sigma_b2!r}: chi_1 "
+                         f"does not cross 1 for sigma_w2 in {bracket} (no critical point with finite q*)")
     s = optimize.brentq(f, a, b, xtol=1e-12, rtol=1e-12)
     # q* must be finite there: ReLU with bias has chi_1 = 1 at sigma_w2 = 2, where q* -> inf (at the
     # root, known to 1e-12, q* is then beyond 1e10; above 1e8 counts as infinite)
     if not float(fixed_point(activation, s, sigma_b2)) < 1e8:
-        raise ValueError(f"activation={get_activation(activation).label!r}, sigma_b2={sigma_b2!r}: q* is infinite "
-                         f"at chi_1 = 1 (no critical point)")
+        raise ValueError(f"activation={get_activation(activation).label!r}, sigma_b2={sigma_b2!r}: q* is "
+                         f"infinite at chi_1 = 1 (no critical point)")
     return s
 
 
@@ -184,8 +282,8 @@ def phase_diagram(activation, sigma_w2_grid, sigma_b2_grid) -> pd.DataFrame:
     q = fixed_point(activation, sw, sb)
     x = chi1(activation, sw, sb, q)
     phase = np.where(np.abs(x - 1) < 1e-9, "critical", np.where(x < 1, "ordered", "chaotic"))
-    return pd.DataFrame({"sigma_w2": sw.ravel(), "sigma_b2": sb.ravel(), "q_star": np.ravel(q), "chi1": x.ravel(),
-                         "phase": phase.ravel()})
+    return pd.DataFrame({"sigma_w2": sw.ravel(), "sigma_b2": sb.ravel(), "q_star": np.ravel(q),
+                         "chi1": x.ravel(), "phase": phase.ravel()})
 
 
 def gain(activation) -> float:
@@ -204,60 +302,211 @@ def weight_variance(initializer, n_in: int, n_out: int) -> float:
 
 
 def second_moment(plan, shape) -> float:
-    """E[w^2] of the entries of a tensor drawn from ``plan``."""
-    from scipy.stats import truncnorm
-    a = plan.args
+    """E[w^2] of the entries of a tensor of ``shape`` drawn from ``plan`` (its kind knows)."""
     n_in, n_out = shape if len(shape) == 2 else (shape[0], shape[0])
-    if plan.kind == "constant":
-        return a[0] ** 2
-    if plan.kind == "uniform":
-        return (a[0] ** 2 + a[0] * a[1] + a[1] ** 2) / 3
-    if plan.kind == "normal":
-        return a[0] ** 2 + a[1] ** 2
-    if plan.kind == "truncated":
-        t = truncnorm(a[2], a[3])
-        return (a[0] + a[1] * t.mean()) ** 2 + a[1] ** 2 * t.var()
-    if plan.kind in ("orthogonal", "identity"):
-        return a[0] ** 2 * min(n_in, n_out) / (n_in * n_out)
-    if plan.kind == "sparse":
-        return a[1] ** 2 * (1 - math.ceil(a[0] * n_out) / n_out)
-    if plan.kind == "sparse_martens":
-        return a[1] ** 2 * a[0] / n_in
-    raise ValueError(f"no mean-field variance for initializer kind {plan.kind!r}")
+    return plan.kind.second_moment(plan.args, n_in, n_out)
 
 
 def predict(initializer, activation, depth: int | None = None, width: int | None = None, *, widths=None,
             bias_initializer="zeros", input="normal", input_corr=None, loss: str = "probe") -> pd.DataFrame:
     """Per-layer preact_sq, pair_corr and delta_sq that mean-field theory predicts for
     :func:`fastinit.simulate` with the same arguments (sigma_w^2 = fan_in E[w^2] per layer,
-    sigma_b^2 = E[b^2]). Mean-field theory assumes zero-mean weights; LSUV is predicted as q = 1."""
+    sigma_b^2 = E[b^2]). Mean-field theory assumes zero-mean weights; LSUV is predicted as q = 1.
+    One request of :func:`predict_many`; many networks are faster through that."""
     widths = list(widths) if widths is not None else [width] * (depth + 1)
-    act = get_activation(activation)
-    init = get_initializer(initializer)
-    bias = get_initializer(bias_initializer)
     L = len(widths) - 1
-    q0 = {"normal": 1.0, "uniform01": 1.0 / 3.0}.get(input if isinstance(input, str) else "", np.nan)
-    if not isinstance(input, str):
-        q0 = float(np.mean(np.square(input)))
-    q = np.empty(L)
-    c = np.full(L, np.nan)
-    sw = np.array([weight_variance(init, widths[l], widths[l + 1]) for l in range(L)])
-    sb = np.array([second_moment(bias.plan((n,)), (n,)) for n in widths[1:]])
-    for l in range(L):
+    p = predict_many([{"initializer": initializer, "activation": activation, "widths": widths, "depths": [L],
+                       "bias_initializer": bias_initializer, "input": input, "input_corr": input_corr,
+                       "loss": loss}])[0][0]
+    return pd.DataFrame({"layer": np.arange(1, L + 1), **dict(zip(PREDICTED, p.T))})
+
+
+_REQUEST_KEYS = ("initializer", "activation", "widths", "depths", "bias_initializer", "input", "input_corr",
+                 "loss")
+#: The metrics theory predicts, in the order of :func:`predict_many`'s last axis.
+PREDICTED = ("preact_sq", "pair_corr", "delta_sq")
+_PAIR_BATCH = 4     # networks per call of _pair_expect (1 to 8 measured alike: the phi's dominate)
+
+
+def predict_many(requests, memo: dict | None = None) -> list[np.ndarray]:
+    """:func:`predict` for many networks and depths at once, each distinct computation done once.
+
+    Parameters
+    ----------
+    requests : iterable of dict
+        One dict per network, with the keys of :func:`predict`: ``initializer``, ``activation``,
+        ``widths`` (the widths of the deepest network wanted, input first), optional ``depths``
+        (the depths D wanted, each the network ``widths[:D + 1]``; default ``[len(widths) - 1]``),
+        and optional ``bias_initializer`` ("zeros"), ``input`` ("normal", "uniform01" or an array),
+        ``input_corr`` (None) and ``loss`` ("probe"; anything else is the MSE loss, as in
+        :func:`predict`).
+    memo : dict, optional
+        Where forward passes (and sigma_w^2, sigma_b^2 of layers) are kept: pass the same dict to
+        several calls, e.g. one per sweep, to compute each network once across them all. Its keys
+        are predict_many's own; it grows by a few arrays of ``depth`` floats per distinct network.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Per request a float64 array of shape ``(len(depths), max(depths), 3)``: ``[k, l]`` holds
+        ``preact_sq``, ``pair_corr`` and ``delta_sq`` of layer ``l + 1`` of the depth-``depths[k]``
+        network, NaN for ``l >= depths[k]`` (and ``pair_corr`` NaN without ``input_corr``). Equal
+        bit for bit to ``predict(initializer, activation, widths=widths[:D + 1], ...)``. Fresh arrays:
+        identical requests get equal values, not the same array.
+
+    Raises
+    ------
+    TypeError
+        A request that is not a dict.
+    ValueError
+        A request that lacks ``initializer``, ``activation`` or ``widths``, has other
+        keys, or asks for a depth outside ``1 .. len(widths) - 1``.
+
+    Notes
+    -----
+    Work is shared four ways. Requests that agree in everything but seeds (which theory does not
+    see) are one network: initializers and activations are compared by their exact parameters (a
+    label rounds them to 6 digits). A network's depths share one forward pass (the q and c of depth
+    D are the first D of the deepest's), and a shallower network whose widths begin the deeper one's
+    joins it; each depth's delta_sq is a reverse cumulative product of per-layer factors. Networks
+    with the same activation advance a layer at a time together: one call of :func:`qmap` for all,
+    and :func:`_pair_expect` for a few at once. And ``memo`` carries all this from call to call.
+    """
+    memo = {} if memo is None else memo
+    items = [_request(i, r) for i, r in enumerate(requests)]
+    todo = []
+    for it in items:
+        it["pass"] = next((p for p in memo.get(("passes", it["key"]), ()) if p["widths"][:len(it["widths"])]
+                           == it["widths"]), None)
+        if it["pass"] is None:
+            todo.append(it)
+    home = _homes(todo)
+    by_act: dict = {}       # per activation: {(key, widths of the pass): a request of it}
+    for it in todo:
+        by_act.setdefault(it["key"][0], {})[home[it["key"], it["widths"]]] = it
+    passes = {}
+    for nets in by_act.values():
+        passes.update(_forward(nets, memo))
+    for (key, _), p in passes.items():
+        memo.setdefault(("passes", key), []).append(p)
+    for it in todo:
+        it["pass"] = passes[home[it["key"], it["widths"]]]
+    out = []
+    for it in items:
+        fw = it["pass"]
+        res = np.full((len(it["depths"]), max(it["depths"]), 3), np.nan)
+        for k, d in enumerate(it["depths"]):
+            res[k, :d, 0] = fw["q"][:d]
+            res[k, :d, 1] = fw["c"][:d]
+            if (d, it["probe"]) not in fw["delta"]:
+                fw["delta"][d, it["probe"]] = _delta(fw, d, it["probe"])
+            res[k, :d, 2] = fw["delta"][d, it["probe"]]
+        out.append(res)
+    return out
+
+
+def _homes(items: list) -> dict:
+    """``{(key, widths): (key, widths of its forward pass)}``: per network key the longest widths,
+    which shorter widths that begin them join."""
+    widths: dict = {}
+    for it in items:
+        widths.setdefault(it["key"], {})[it["widths"]] = None
+    home = {}
+    for key, ws in widths.items():
+        longest: list = []
+        for w in sorted(ws, key=len, reverse=True):
+            top = next((t for t in longest if t[:len(w)] == w), None)
+            if top is None:
+                longest.append(w)
+                top = w
+            home[key, w] = key, top
+    return home
+
+
+def _request(i: int, r) -> dict:
+    """A request of :func:`predict_many`, resolved, with the key of its forward pass."""
+    if not isinstance(r, dict):
+        raise TypeError(f"requests[{i}]={r!r} must be a dict with keys {list(_REQUEST_KEYS)}")
+    missing = [k for k in ("initializer", "activation", "widths") if k not in r]
+    extra = sorted(set(r) - set(_REQUEST_KEYS))
+    if missing or extra:
+        raise ValueError(f"requests[{i}] lacks {missing} / has unknown keys {extra}; allowed: "
+                         f"{list(_REQUEST_KEYS)}")
+    act = get_activation(r["activation"])
+    init = get_initializer(r["initializer"])
+    bias = get_initializer(r.get("bias_initializer", "zeros"))
+    widths = tuple(int(w) for w in r["widths"])
+    depths = [int(d) for d in r.get("depths", [len(widths) - 1])]
+    if not depths or not all(1 <= d < len(widths) for d in depths):
+        raise ValueError(f"requests[{i}]: depths={depths!r} must be 1 .. {len(widths) - 1} (widths has "
+                         f"{len(widths)} entries)")
+    inp = r.get("input", "normal")
+    q0 = {"normal": 1.0, "uniform01": 1.0 / 3.0}.get(inp if isinstance(inp, str) else "", np.nan)
+    if not isinstance(inp, str):
+        q0 = float(np.mean(np.square(inp)))
+    corr = r.get("input_corr")
+    corr = None if corr is None else float(corr)
+    key = ((act.name, act.param), _exact(init), _exact(bias), repr(q0), repr(corr))
+    return {"key": key, "act": act, "init": init, "bias": bias, "q0": q0, "corr": corr,
+            "widths": widths[:max(depths) + 1], "depths": depths, "probe": r.get("loss", "probe") == "probe"}
+
+
+def _exact(init) -> tuple:
+    """An initializer's identity for theory: its name and exact parameters."""
+    return init.name, repr(sorted(init.params.items()))
+
+
+def _forward(nets: dict, memo: dict) -> dict:
+    """The forward passes of networks with one activation, a layer at a time for all of them
+    (``nets``: ``{(key, widths): a request}``): ``{(key, widths): pass}``, a pass holding per layer
+    ``q``, ``c``, ``sw`` (sigma_w^2) and ``dphi2`` (E[phi'^2] at q), ``widths``, ``act``, and
+    ``delta``: ``{(depth, probe): delta_sq}`` filled as asked for. ``memo``: sigma_w^2 and sigma_b^2."""
+    order = sorted(nets, key=lambda kw: -len(kw[1]))
+    its = [nets[kw] for kw in order]
+    act = its[0]["act"]
+    depth = np.array([len(w) - 1 for _, w in order])
+    n, top = len(order), int(depth[0])
+    sw, sb = np.full((n, top), np.nan), np.full((n, top), np.nan)
+    for j, ((_, w), it) in enumerate(zip(order, its)):
+        for l in range(len(w) - 1):
+            wk, bk = ("sigma_w2", it["key"][1], w[l], w[l + 1]), ("sigma_b2", it["key"][2], w[l + 1])
+            if wk not in memo:
+                memo[wk] = weight_variance(it["init"], w[l], w[l + 1])
+            if bk not in memo:
+                memo[bk] = second_moment(it["bias"].plan((w[l + 1],)), (w[l + 1],))
+            sw[j, l], sb[j, l] = memo[wk], memo[bk]
+    q0 = np.array([it["q0"] for it in its])
+    corr = np.array([np.nan if it["corr"] is None else it["corr"] for it in its])
+    has_corr = np.array([it["corr"] is not None for it in its])
+    lsuv = np.array([it["init"].is_data_dependent for it in its])
+    q, c = np.full((n, top), np.nan), np.full((n, top), np.nan)
+    scratch = _Scratch()
+    for l in range(top):
+        m = int(np.count_nonzero(depth > l))        # the networks this deep (deepest first)
+        w, b = sw[:m, l], sb[:m, l]
+        rows = np.flatnonzero(has_corr[:m])
         if l == 0:
-            q[0] = sw[0] * q0 + sb[0]
-            if input_corr is not None:
-                c[0] = (sw[0] * input_corr * q0 + sb[0]) / q[0]
+            mapped = w * q0[:m] + b
+            c[rows, 0] = (w[rows] * corr[rows] * q0[rows] + b[rows]) / mapped[rows]
         else:
-            q[l] = qmap(act, sw[l], sb[l], q[l - 1])
-            if input_corr is not None:
-                c[l] = cmap(act, sw[l], sb[l], q[l - 1], c[l - 1])
-        if init.is_data_dependent:
-            q[l] = 1.0    # LSUV rescales every layer to unit pre-activation variance
-    dphi2 = expect(act, q, 1, 1)
-    delta = np.empty(L)
-    top = dphi2[-1] if loss == "probe" else expect(act, q[-1], 0, 0, 1, 1) + dphi2[-1]
-    delta[-1] = top
-    for l in range(L - 2, -1, -1):
-        delta[l] = dphi2[l] * sw[l + 1] * widths[l + 2] / widths[l + 1] * delta[l + 1]
-    return pd.DataFrame({"layer": np.arange(1, L + 1), "preact_sq": q, "pair_corr": c, "delta_sq": delta})
+            prev = q[:m, l - 1]
+            mapped = qmap(act, w, b, prev)
+            for s in range(0, rows.size, _PAIR_BATCH):
+                r = rows[s:s + _PAIR_BATCH]
+                q12 = w[r] * _pair_expect(act, prev[r], prev[r], c[r, l - 1], scratch=scratch) + b[r]
+                c[r, l] = q12 / mapped[r]
+        q[:m, l] = np.where(lsuv[:m], 1.0, mapped)   # LSUV rescales every layer to unit variance
+    # phi'^2 at every layer of every network, in one call
+    flat = np.concatenate([q[j, :depth[j]] for j in range(n)])
+    dphi2 = np.split(expect(act, flat, 1, 1), np.cumsum(depth)[:-1])
+    return {kw: {"q": q[j, :depth[j]], "c": c[j, :depth[j]], "sw": sw[j, :depth[j]], "widths": kw[1],
+                 "dphi2": dphi2[j], "act": act, "delta": {}} for j, kw in enumerate(order)}
+
+
+def _delta(fw: dict, d: int, probe: bool) -> np.ndarray:
+    """delta_sq of the depth-``d`` network of a forward pass: the top value, then per layer the
+    factor phi'^2 sigma_w^2 n_{l+2} / n_{l+1} (a reverse cumulative product, in predict's order)."""
+    dphi2, sw, w = fw["dphi2"], fw["sw"], fw["widths"]
+    top = dphi2[d - 1] if probe else expect(fw["act"], fw["q"][d - 1], 0, 0, 1, 1) + dphi2[d - 1]
+    factor = dphi2[:d - 1] * sw[1:d] * np.asarray(w[2:d + 1], float) / np.asarray(w[1:d], float)
+    return np.multiply.accumulate(np.concatenate(([top], factor[::-1])))[::-1]

@@ -100,14 +100,15 @@ def test_gains_against_calculate_gain():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("init,act,bias", [("glorot_normal", "tanh", {"name": "random_normal", "stddev": 0.2}),
-                                           ("he_normal", "relu", "zeros"),
-                                           ("lecun_normal", "selu", "zeros"),
-                                           ({"name": "random_normal", "stddev": 0.06}, "tanh", "zeros")])
+@pytest.mark.parametrize("init,act,bias", [
+    ("glorot_normal", "tanh", {"name": "random_normal", "stddev": 0.2}),
+    ("he_normal", "relu", "zeros"),
+    ("lecun_normal", "selu", "zeros"),
+    ({"name": "random_normal", "stddev": 0.06}, "tanh", "zeros")])
 def test_theory_matches_wide_simulation(init, act, bias):
     """Width-1000 networks: mean over seeds within 4 standard errors plus 2% (finite-width bias)."""
-    sims = [fi.simulate(init, act, depth=6, width=1000, batch=64, seed=s, bias_initializer=bias, input_corr=0.4)
-            for s in range(4)]
+    sims = [fi.simulate(init, act, depth=6, width=1000, batch=64, seed=s, bias_initializer=bias,
+                        input_corr=0.4) for s in range(4)]
     pred = T.predict(init, act, depth=6, width=1000, bias_initializer=bias, input_corr=0.4)
     for col in ("preact_sq", "pair_corr", "delta_sq"):
         vals = np.array([s[col] for s in sims])
@@ -116,9 +117,174 @@ def test_theory_matches_wide_simulation(init, act, bias):
 
 
 def test_sweep_theory_columns():
-    spec = {"grid": {"initializer": ["he_normal"], "activation": ["relu", "tanh"], "depth": [3], "width": [16]},
-            "settings": {"batch": 8, "theory": True, "input_corr": 0.5}}
+    # several depths and seeds, cut into chunks of one network: every configuration's rows equal
+    # predict for it exactly (the sweep shares each distinct network's prediction across chunks)
+    spec = {"grid": {"initializer": ["he_normal", {"name": "random_normal", "stddev": 0.3}],
+                     "activation": ["relu", "tanh"], "depth": [2, 5], "seed": [0, 1]},
+            "settings": {"width": 16, "batch": 8, "theory": True, "input_corr": 0.5, "chunk_size": 2,
+                         "bias_initializer": {"name": "constant", "value": 0.1}}}
     df = fi.sweep(spec, progress=False)
-    assert {"preact_sq_theory", "pair_corr_theory", "delta_sq_theory"} <= set(df.columns)
-    pred = T.predict("he_normal", "relu", depth=3, width=16, input_corr=0.5)
-    np.testing.assert_allclose(df[df.activation == "relu"]["preact_sq_theory"], pred["preact_sq"])
+    assert df["config_id"].nunique() == 16
+    for (init, act, depth), rows in df.groupby(["initializer", "activation", "depth"]):
+        init_spec = spec["grid"]["initializer"][0 if init == "he_normal" else 1]
+        pred = T.predict(init_spec, act, depth=depth, width=16, input_corr=0.5,
+                         bias_initializer={"name": "constant", "value": 0.1})
+        for _, one in rows.groupby("seed"):
+            for col in T.PREDICTED:
+                np.testing.assert_array_equal(one[f"{col}_theory"].to_numpy(), pred[col].to_numpy(), err_msg=col)
+
+
+def _reference_predict(init, act, widths, bias_initializer="zeros", input="normal", input_corr=None,
+                       loss="probe"):
+    """predict as it was before predict_many: one network, layer by layer, through the scalar maps."""
+    act, init, bias = fi.get_activation(act), fi.get_initializer(init), fi.get_initializer(bias_initializer)
+    L = len(widths) - 1
+    q0 = float(np.mean(np.square(input))) if not isinstance(input, str) else \
+        {"normal": 1.0, "uniform01": 1.0 / 3.0}[input]
+    q, c = np.empty(L), np.full(L, np.nan)
+    sw = np.array([T.weight_variance(init, widths[l], widths[l + 1]) for l in range(L)])
+    sb = np.array([T.second_moment(bias.plan((n,)), (n,)) for n in widths[1:]])
+    for l in range(L):
+        if l == 0:
+            q[0] = sw[0] * q0 + sb[0]
+            if input_corr is not None:
+                c[0] = (sw[0] * input_corr * q0 + sb[0]) / q[0]
+        else:
+            q[l] = T.qmap(act, sw[l], sb[l], q[l - 1])
+            if input_corr is not None:
+                c[l] = T.cmap(act, sw[l], sb[l], q[l - 1], c[l - 1])
+        if init.is_data_dependent:
+            q[l] = 1.0
+    dphi2 = T.expect(act, q, 1, 1)
+    delta = np.empty(L)
+    delta[-1] = dphi2[-1] if loss == "probe" else T.expect(act, q[-1], 0, 0, 1, 1) + dphi2[-1]
+    for l in range(L - 2, -1, -1):
+        delta[l] = dphi2[l] * sw[l + 1] * widths[l + 2] / widths[l + 1] * delta[l + 1]
+    return np.stack([q, c, delta], 1)
+
+
+_REQUESTS = [
+    {"initializer": "glorot_normal", "activation": "tanh", "widths": [16] * 9, "depths": [1, 4, 8],
+     "bias_initializer": {"name": "random_normal", "stddev": 0.2}, "input_corr": 0.4},
+    {"initializer": "he_normal", "activation": "relu", "widths": [8, 32, 16, 64, 8, 8, 24], "depths": [6, 2],
+     "input_corr": 0.3, "loss": "mse"},
+    {"initializer": "he_normal", "activation": "relu", "widths": [8, 32, 16, 64, 8], "depths": [3]},
+    {"initializer": "lecun_normal", "activation": "erf", "widths": [20] * 7, "depths": [2, 6],
+     "input_corr": -0.2, "input": "uniform01", "bias_initializer": {"name": "constant", "value": 0.1}},
+    {"initializer": "lsuv", "activation": "tanh", "widths": [16, 32, 32, 8, 8], "depths": [1, 2, 4],
+     "input_corr": 0.5, "loss": "mse"},
+    {"initializer": "orthogonal", "activation": {"name": "leaky_relu", "negative_slope": 0.2},
+     "widths": [10, 20, 30, 40], "depths": [3], "input_corr": 0.0},
+    {"initializer": "he_normal", "activation": "gelu", "widths": [16] * 6, "depths": [5], "input_corr": 1.0},
+    {"initializer": "he_normal", "activation": "hard_tanh", "widths": [16] * 6, "depths": [3, 5],
+     "input": np.random.default_rng(0).standard_normal((4, 16)) * 2, "input_corr": 0.2},
+    {"initializer": {"name": "random_normal", "stddev": 0.06}, "activation": "tanh", "widths": [512] * 13,
+     "depths": [4, 12], "bias_initializer": {"name": "random_normal", "stddev": 0.2236}, "input_corr": 0.5},
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # huge and tiny variances overflow, in both alike
+def test_gauss_nodes_equal_numpy_bit_for_bit():
+    """The compiled nodes and weights are NumPy's exactly, whatever the shapes and the scratch."""
+    rs = np.random.default_rng(1)
+    mean = rs.standard_normal(3000) * rs.choice([0.0, 1e-3, 0.3, 1.0, 5.0, 100.0, 1e200], 3000)
+    var = rs.exponential(size=3000) * rs.choice([0.0, 1e-300, 1e-12, 1e-3, 1.0, 50.0, 1e6, 1e300], 3000)
+    mean[:6], var[:6] = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0], [0.0, 0.0, 0.0, 1.0, -1.0, 0.5]
+    scratch = T._Scratch()
+    for n in (16, 32):
+        for m, v in [(mean, var), (mean.reshape(60, 50), var.reshape(60, 50)), (0.3, 2.0), (0.0, var[:7]),
+                     (mean[:5], var[:5])]:
+            want = T._gauss_nodes_numpy(m, v, n)
+            for got in (T._gauss_nodes(m, v, n), T._gauss_nodes(m, v, n, scratch)):
+                assert got[0].shape == want[0].shape
+                assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    bad = T._gauss_nodes([np.nan, 0.0], [1.0, np.inf])     # non-finite arguments take the NumPy path
+    assert np.array_equal(bad[1], T._gauss_nodes_numpy([np.nan, 0.0], [1.0, np.inf])[1], equal_nan=True)
+
+
+def test_predict_many_equals_predict_bit_for_bit(monkeypatch):
+    got = T.predict_many(_REQUESTS)
+    singles = {}
+    for r in _REQUESTS:
+        kw = {k: v for k, v in r.items() if k not in ("widths", "depths")}
+        singles[id(r)] = [T.predict(widths=r["widths"][:d + 1], **kw).drop(columns="layer").to_numpy()
+                          for d in r["depths"]]
+    # the reference runs through NumPy's nodes, as predict did before the compiled ones
+    monkeypatch.setattr(T, "_gauss_nodes",
+                        lambda mean, var, n=16, scratch=None: T._gauss_nodes_numpy(mean, var, n))
+    for r, out in zip(_REQUESTS, got):
+        assert out.shape == (len(r["depths"]), max(r["depths"]), 3)
+        kw = {k: v for k, v in r.items() if k not in ("initializer", "activation", "widths", "depths")}
+        for k, d in enumerate(r["depths"]):
+            ref = _reference_predict(r["initializer"], r["activation"], r["widths"][:d + 1], **kw)
+            assert np.array_equal(out[k, :d], ref, equal_nan=True), (r, d)
+            assert np.array_equal(singles[id(r)][k], ref, equal_nan=True), (r, d)
+            assert np.isnan(out[k, d:]).all()
+        if r.get("input_corr") is None:
+            assert np.isnan(out[:, :, 1]).all()
+
+
+def _count_rows(monkeypatch):
+    """Count the networks-layers that reach qmap and _pair_expect."""
+    counts = {"qmap": 0, "pair": 0}
+    qmap, pair = T.qmap, T._pair_expect
+
+    def counting_qmap(act, sw, sb, q):
+        counts["qmap"] += np.size(q)
+        return qmap(act, sw, sb, q)
+
+    def counting_pair(act, q1, q2, c, *args, **kw):
+        counts["pair"] += np.size(q1)
+        return pair(act, q1, q2, c, *args, **kw)
+    monkeypatch.setattr(T, "qmap", counting_qmap)
+    monkeypatch.setattr(T, "_pair_expect", counting_pair)
+    return counts
+
+
+def test_predict_many_computes_each_network_once(monkeypatch):
+    counts = _count_rows(monkeypatch)
+    base = {"initializer": {"name": "random_normal", "stddev": 0.07}, "activation": "tanh",
+            "widths": [64] * 11, "bias_initializer": {"name": "random_normal", "stddev": 0.2},
+            "input_corr": 0.5}
+    one = T.predict_many([base])[0]
+    assert counts == {"qmap": 9, "pair": 9}
+    # the same network spelled otherwise, shallower ones (one with the MSE loss), and a prefix of its widths
+    same = [{**base, "activation": fi.get_activation("tanh"), "depths": [3, 10]},
+            {**base, "initializer": fi.get_initializer({"name": "random_normal", "stddev": 0.07}),
+             "depths": [10]},
+            {**base, "widths": [64] * 5, "loss": "mse"}, base]
+    counts.update(qmap=0, pair=0)
+    outs = T.predict_many(same)
+    assert counts == {"qmap": 9, "pair": 9}
+    assert np.array_equal(outs[0][1], one[0], equal_nan=True) and np.array_equal(outs[1], one, equal_nan=True)
+    assert np.array_equal(outs[0][0, :3, :2], one[0, :3, :2])
+    assert outs[3] is not outs[1]                                # fresh arrays, equal values
+    # other networks are not merged: a stddev that only differs past a label's 6 digits, other widths,
+    # no input correlation (no c-map at all)
+    other = [base, {**base, "initializer": {"name": "random_normal", "stddev": 0.0700000001}},
+             {**base, "widths": [64] * 10 + [32]}, {**base, "input_corr": None}]
+    assert T.get_initializer(other[1]["initializer"]).label == T.get_initializer(base["initializer"]).label
+    counts.update(qmap=0, pair=0)
+    outs = T.predict_many(other)
+    assert counts == {"qmap": 9 * 4, "pair": 9 * 3}
+    assert not np.array_equal(outs[1], outs[0])
+    # a memo carries the passes from call to call (a sweep's chunks)
+    memo: dict = {}
+    counts.update(qmap=0, pair=0)
+    first = T.predict_many(other[:2], memo=memo)
+    again = T.predict_many([*same, other[1]], memo=memo)
+    assert counts == {"qmap": 9 * 2, "pair": 9 * 2}
+    assert np.array_equal(first[1], outs[1]) and np.array_equal(again[1], T.predict_many([same[1]])[0])
+    assert np.array_equal(again[2], T.predict_many([same[2]])[0], equal_nan=True)
+
+
+def test_predict_many_rejects_bad_requests():
+    with pytest.raises(ValueError, match="depths"):
+        T.predict_many([{"initializer": "he_normal", "activation": "relu", "widths": [4] * 4, "depths": [4]}])
+    with pytest.raises(ValueError, match="unknown keys"):
+        T.predict_many([{"initializer": "he_normal", "activation": "relu", "widths": [4] * 4, "seed": 3}])
+    with pytest.raises(ValueError, match="lacks"):
+        T.predict_many([{"initializer": "he_normal", "widths": [4] * 4}])
+    with pytest.raises(TypeError, match="dict"):
+        T.predict_many([("he_normal", "relu", [4] * 4)])
+    assert T.predict_many([]) == []

@@ -305,20 +305,29 @@ def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
     data.update(metric_columns(metrics))
     df = pd.DataFrame(data, copy=False)
     if chunk.theory:
-        from ..theory import predict
-        variants = [v for _, vs in groups for v in vs]
-        group = np.searchsorted(group_starts, members, side="right") - 1
-        start = np.cumsum(counts) - counts       # each configuration's first row
-        pred = np.empty((len(df), 3))
-        for i in members:
-            shape, v = groups[group[i]][0], variants[network[i]]
-            p = predict(v.initializer, v.activation, widths=shape.widths[:counts[i] + 1],
-                        bias_initializer=v.bias_initializer, input=shape.input, input_corr=shape.input_corr,
-                        loss=shape.loss).drop(columns="layer")
-            pred[start[i]:start[i] + counts[i]] = p.to_numpy()
-        for j, c in enumerate(p.columns):
-            df[f"{c}_theory"] = pred[:, j]
+        for name, column in _theory_columns(chunk, groups, structure).items():
+            df[name] = column
     return df
+
+
+def _theory_columns(chunk: Chunk, groups: list, structure: tuple) -> dict:
+    """The mean-field predictions of a chunk's rows (``preact_sq_theory``, ...): one request per
+    configuration, each distinct network computed once per sweep (``chunk.resolved`` keeps them)."""
+    from ..theory import PREDICTED, predict_many
+    counts, _, group_starts, network_starts = structure
+    members = np.arange(chunk.size)
+    network = np.searchsorted(network_starts, members, side="right") - 1
+    group = np.searchsorted(group_starts, members, side="right") - 1
+    variants = [v for _, vs in groups for v in vs]
+    requests = []
+    for i in members:
+        shape, v = groups[group[i]][0], variants[network[i]]
+        requests.append({"initializer": v.initializer, "activation": v.activation, "bias_initializer":
+                         v.bias_initializer, "widths": shape.widths, "depths": [int(counts[i])], "input": shape.input,
+                         "input_corr": shape.input_corr, "loss": shape.loss})
+    pred = np.concatenate([p[0, :c] for p, c in zip(predict_many(requests, memo=chunk.resolved.setdefault(
+        "theory", {})), counts)])
+    return {f"{c}_theory": pred[:, j] for j, c in enumerate(PREDICTED)}
 
 
 _STR = pd.Series(["a"]).dtype   # the dtype pandas gives a column of strings
