@@ -29,6 +29,7 @@ from .activations import calculate_gain
 from ._validate import canonical_label, check_dtype, check_seed, check_shape, check_uint32
 from .fans import LAYOUTS, compute_fans
 from .kernels import sampling as ks
+from .kernels.orthogonal import orthogonal_matrices
 
 #: Standard deviation of N(0, 1) truncated to (-2, 2); variance-scaling divides by it.
 TRUNC_STD_2 = 0.87962566103423978
@@ -539,33 +540,6 @@ def _place(nd, i_ax, o_ax, i, o, centre):
     for ax in range(nd):
         idx.append(i if ax == i_ax else o if ax == o_ax else next(it))
     return tuple(idx)
-
-
-def orthogonal_matrices(shapes: np.ndarray, seed: int, trial: int, tensor_ids: np.ndarray) -> list[np.ndarray]:
-    """Haar-random (semi-)orthogonal float64 matrices, one per ``(rows, cols)`` row of ``shapes``.
-
-    The Gaussian matrix of tensor ``t`` is its stream's first ``rows * cols`` normals read as a
-    C-ordered ``(max, min)`` matrix; Q of its reduced QR is multiplied by sign(diag R) and
-    transposed when rows < cols. Nothing is cached here (the engine's cache is).
-    """
-    shapes = np.asarray(shapes, dtype=np.int64)
-    out: list = [None] * len(shapes)
-    for key in {tuple(s) for s in shapes.tolist()}:
-        idx = [i for i, s in enumerate(shapes.tolist()) if tuple(s) == key]
-        rows, cols = key
-        big, small = max(rows, cols), min(rows, cols)
-        g = np.empty((len(idx), big * small))
-        for j, i in enumerate(idx):
-            ks.fill_normal(g[j], seed, trial, int(tensor_ids[i]))
-        q, r = np.linalg.qr(g.reshape(len(idx), big, small))
-        d = np.sign(np.diagonal(r, axis1=1, axis2=2))
-        d[d == 0] = 1.0
-        q = q * d[:, None, :]
-        if rows < cols:
-            q = np.swapaxes(q, 1, 2)
-        for j, i in enumerate(idx):
-            out[i] = np.ascontiguousarray(q[j])
-    return out
 
 
 # ----------------------------------------------------------------------------------------------

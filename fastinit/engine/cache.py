@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 
-from ..initializers import orthogonal_matrices
+from ..kernels.orthogonal import orthogonal_matrices
 
 #: Default bound on the bytes of cached orthogonal matrices.
 ORTHOGONAL_BYTES = 256 * 2 ** 20
@@ -45,7 +45,7 @@ class Cache:
             self._params.clear()
 
     def orthogonal(self, shapes: np.ndarray, seed: int, trial: int, tensor_ids: np.ndarray) -> list[np.ndarray]:
-        """:func:`fastinit.initializers.orthogonal_matrices`, through the cache (read-only arrays)."""
+        """:func:`fastinit.kernels.orthogonal.orthogonal_matrices`, through the cache (read-only arrays)."""
         seed, trial = int(seed), int(trial)
         shapes = np.asarray(shapes, dtype=np.int64)
         keys = [(seed, trial, t, r, c) for (r, c), t in zip(shapes.tolist(), np.asarray(tensor_ids).tolist())]

@@ -12,26 +12,20 @@ import contextlib
 
 import numba
 import numpy as np
-from threadpoolctl import ThreadpoolController
-
 from ..kernels import network as kn
+from ..kernels.blas import one_blas_thread
 from .plan import Call
-
-_BLAS: ThreadpoolController | None = None
 
 
 @contextlib.contextmanager
 def threads_for_call(threads: int | None):
     """Run the body with ``threads`` Numba threads (default: as they are) and one BLAS thread,
     restoring both afterwards."""
-    global _BLAS
-    if _BLAS is None:   # inspecting the loaded libraries costs milliseconds: once per process
-        _BLAS = ThreadpoolController()
     before = numba.get_num_threads()
     if threads:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        with _BLAS.limit(limits=1, user_api="blas"):
+        with one_blas_thread():
             yield
     finally:
         numba.set_num_threads(before)

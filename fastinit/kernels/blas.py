@@ -10,8 +10,11 @@ use them stay cacheable.
 """
 from __future__ import annotations
 
+import contextlib
+
 import llvmlite.binding as ll
 import numpy as np
+import scipy.linalg.cython_lapack  # noqa: F401  (the LAPACK np.linalg calls in kernels; loaded before threadpoolctl looks)
 from numba import types
 from numba.extending import get_cython_function_address
 
@@ -74,3 +77,18 @@ def gemm(a, trans_a, b, trans_b, c, blas):
     else:
         _dgemm(*args)
     return c
+
+
+_CONTROLLER: list = []
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Run the body with BLAS (and LAPACK) on one thread. Kernels run many products in parallel
+    on Numba's threads: BLAS's own threads would oversubscribe the cores, and their count changes
+    the last bits of a product. The libraries are inspected once per process (milliseconds)."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+        _CONTROLLER.append(ThreadpoolController())
+    with _CONTROLLER[0].limit(limits=1, user_api="blas"):
+        yield
