@@ -3,26 +3,35 @@
 >>> import fastinit as fi
 >>> W = fi.initialize("he_normal", (256, 128), seed=0)
 >>> df = fi.simulate("he_normal", "relu", depth=30, width=256)
+
+Names are imported on first use (``import fastinit`` itself loads neither Numba nor pandas), so
+the command line starts fast.
 """
 from __future__ import annotations
 
-from . import kernels, rng
-from ._version import __version__
-from .activations import activation_names, calculate_gain, get_activation
-from .fans import compute_fans
-from .initializers import get_initializer, initialize, initializer_names
-from .engine import clear_caches
-from .simulate import simulate
-from .sweep import load, sweep  # rebinds the name ``sweep`` from the subpackage to the function
+import importlib
 
-__all__ = ["__version__", "activation_names", "calculate_gain", "clear_caches", "compute_fans", "get_activation",
-           "get_initializer", "initialize", "initializer_names", "kernels", "load", "rng", "simulate", "sweep",
-           "theory"]
+from ._version import __version__
+from .simulate import simulate   # light, like the sweep package: both import the engine when called
+from .sweep import load, sweep
+
+#: Public name -> the module that defines it (None: the name is a submodule).
+_LAZY = {"activation_names": "activations", "calculate_gain": "activations", "get_activation": "activations",
+         "compute_fans": "fans", "get_initializer": "initializers", "initialize": "initializers",
+         "initializer_names": "initializers", "clear_caches": "engine",
+         "engine": None, "kernels": None, "rng": None, "theory": None}
+
+__all__ = ["__version__", "load", "simulate", "sweep", *_LAZY]
 
 
 def __getattr__(name):
-    # theory imports lazily: it is not needed to sample or simulate.
-    if name == "theory":
-        import importlib
-        return importlib.import_module("fastinit.theory")
-    raise AttributeError(f"module 'fastinit' has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module 'fastinit' has no attribute {name!r}")
+    module = importlib.import_module(f"fastinit.{_LAZY[name] or name}")
+    value = module if _LAZY[name] is None else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

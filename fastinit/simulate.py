@@ -1,10 +1,13 @@
-"""One network at initialization: :func:`simulate`, the thin public door to the engine."""
+"""One network at initialization: :func:`simulate`, the thin public door to the engine.
+
+The engine (Numba, pandas) is imported on the first call, so ``import fastinit`` stays light.
+"""
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from . import engine
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def simulate(initializer, activation, depth: int | None = None, width: int | None = None, *,
@@ -39,6 +42,10 @@ def simulate(initializer, activation, depth: int | None = None, width: int | Non
         One row per layer: ``layer`` and the columns of :data:`fastinit.kernels.METRICS`;
         ``df.attrs`` holds the configuration.
     """
+    import numpy as np
+    import pandas as pd
+
+    from . import engine
     shape = engine.make_shape(depth, width, widths=widths, batch=batch, seed=seed, trial=trial, input=input,
                               input_corr=input_corr, dtype=dtype, backward=backward, jacobian=jacobian, loss=loss)
     variant = engine.make_variant(initializer, activation, bias_initializer)

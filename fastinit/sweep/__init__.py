@@ -5,18 +5,26 @@
 """
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:   # imported when first used: ``import fastinit`` stays light
+    import pandas as pd
 
-from .plan import Chunk, chunk_memory, chunks, compute_chunk, describe, layout
-from .spec import Spec, SpecError, load_spec
-from .store import Store, table
+    from .plan import Chunk
+    from .spec import Spec
 
 BACKENDS = ("local", "dask")
 
 __all__ = ["sweep", "load", "load_spec", "Spec", "SpecError", "plan_sweep"]
+
+
+def __getattr__(name):
+    if name in ("Spec", "SpecError", "load_spec"):
+        return getattr(importlib.import_module("fastinit.sweep.spec"), name)
+    raise AttributeError(f"module 'fastinit.sweep' has no attribute {name!r}")
 
 
 def available_memory() -> int:
@@ -33,6 +41,8 @@ def available_memory() -> int:
 
 def plan_sweep(spec, max_memory: int | None = None, threads: int | None = None) -> tuple[Spec, list[Chunk]]:
     """Validate a spec, cut it into chunks and check each fits in memory, before any work."""
+    from .plan import chunk_memory, chunks, describe
+    from .spec import load_spec
     spec = load_spec(spec)
     parts = chunks(spec)
     limit = max_memory if max_memory is not None else available_memory()
@@ -80,6 +90,10 @@ def sweep(spec, out=None, *, backend: str = "local", progress: bool = True, resu
     pandas.DataFrame
         One row per configuration and layer, sorted by ``config_id`` and ``layer``.
     """
+    import pandas as pd
+
+    from .plan import compute_chunk, layout
+    from .store import Store, table
     if backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} must be one of {BACKENDS}")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
@@ -114,6 +128,7 @@ def sweep(spec, out=None, *, backend: str = "local", progress: bool = True, resu
 
 
 def _run_dask(todo: list[Chunk], scheduler: str | None, threads: int | None, finished) -> None:
+    from .plan import compute_chunk
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover
@@ -141,4 +156,5 @@ def _run_dask(todo: list[Chunk], scheduler: str | None, threads: int | None, fin
 
 def load(out) -> pd.DataFrame:
     """Read a sweep's stored table back (sorted by ``config_id`` and ``layer``)."""
+    from .store import Store
     return Store(out).load()
