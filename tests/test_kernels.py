@@ -116,7 +116,7 @@ def _one_layer(x, w, b, act, a, g):
     # one dense layer forward and backward in a user's @njit code: three calls, no engine objects
     rows, n_in = x.shape
     n_out = w.shape[1]
-    scratch = np.empty(kernels.SCRATCH_LENGTH)
+    scratch = kernels.layer_scratch()
     h, y, d = np.empty((rows, n_out)), np.empty((rows, n_out)), np.empty((rows, n_out))
     kernels.dense_forward(x, w, b, 1.0, act, a, h, y, d, scratch)
     delta = g * d                                    # the probe loss sum(g * y)
@@ -344,3 +344,20 @@ def test_vectorised_activation_pass_matches_naive(name):
     np.testing.assert_allclose(x, rx, rtol=1e-13, atol=1e-15)   # gelu_tanh cancels for x < 0
     np.testing.assert_allclose(d, rd, rtol=1e-11, atol=1e-14)   # 1 - tanh^2 and gelu_tanh cancel
     assert np.isnan(x[-1])   # blow-up stays visible
+
+
+@numba.njit
+def _views(a, rows, cols):
+    from fastinit.kernels.views import as_matrix, as_vector
+    v = as_vector(a)
+    return v, as_matrix(v, rows, cols)
+
+
+def test_views_equal_numpy_reshape():
+    a = np.arange(24, dtype=np.float32).reshape(4, 6)
+    v, m = _views(a, 3, 8)
+    np.testing.assert_array_equal(v, a.reshape(24))
+    np.testing.assert_array_equal(m, a.reshape(3, 8))
+    assert m.flags.c_contiguous and m.strides == (32, 4)
+    v[5] = -1.0        # views, not copies
+    assert a[0, 5] == -1.0 and m[0, 5] == -1.0

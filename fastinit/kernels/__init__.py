@@ -6,7 +6,7 @@ Sampling (:mod:`.sampling`): :func:`fill_normal`, :func:`fill_uniform`, :func:`f
 
 Layer primitives (:mod:`.layers`): :func:`dense_forward` (= :func:`dense_product` +
 :func:`bias_activation`), :func:`weight_gradient`, :func:`dense_backward`, :func:`lsuv_scale`;
-each takes a float64 ``scratch`` of :data:`SCRATCH_LENGTH`.
+each takes the ``scratch`` of :func:`layer_scratch`.
 
 Metric primitives (:mod:`.metrics`): :func:`forward_metrics`, :func:`backward_metrics`,
 :func:`jacobian_step`, :func:`shared_weights`, :func:`distinct_units`; :data:`METRICS` names the
@@ -21,7 +21,7 @@ workspace.
 CPU-only (a CUDA backend replaces these): :mod:`.blas` (``gemm`` through SciPy's BLAS) and
 :mod:`.activate` (the vectorised activation pass with its exp bit trick).
 """
-from .layers import (SCRATCH_LENGTH, bias_activation, dense_backward, dense_forward, dense_product, lsuv_scale,
+from .layers import (bias_activation, dense_backward, dense_forward, dense_product, layer_scratch, lsuv_scale,
                      weight_gradient)
 from .metrics import (INTEGER_METRICS, METRICS, N_METRICS, backward_metrics, distinct_units, forward_metrics,
                       jacobian_step, shared_weights)
@@ -32,9 +32,9 @@ from .sampling import (CONSTANT, EXPLICIT, NORMAL, ORTHOGONAL, TRUNCATED, UNIFOR
                        sparse_mask)
 
 __all__ = ["CONSTANT", "EXPLICIT", "INTEGER_METRICS", "LOSS_MSE", "LOSS_PROBE", "METRICS", "NET_INT", "NET_REAL",
-           "NORMAL", "N_METRICS", "ORTHOGONAL", "SCRATCH_LENGTH", "TRUNCATED", "UNIFORM", "backward_metrics",
+           "NORMAL", "N_METRICS", "ORTHOGONAL", "TRUNCATED", "UNIFORM", "backward_metrics",
            "backward_pass", "bias_activation", "dense_backward", "dense_forward", "dense_product", "distinct_units",
            "elementwise_into", "fill", "fill_elementwise", "fill_layers", "fill_layers_rows", "fill_normal",
-           "fill_rows", "fill_uniform", "forward_metrics", "forward_pass", "from_base", "jacobian_step",
+           "fill_rows", "fill_uniform", "forward_metrics", "forward_pass", "from_base", "jacobian_step", "layer_scratch",
            "lsuv_scale", "lsuv_scales", "network_statistics", "shared_weights", "single_network", "sparse_mask",
            "unit_classes", "weight_gradient", "workspace_layout", "workspace_length"]

@@ -3,7 +3,7 @@
 :data:`METRICS` names the metric columns (:data:`INTEGER_METRICS` are counts); a layer's metrics
 are a float64 row of :data:`N_METRICS`. Sums run in :data:`~fastinit.kernels.layers.LANES`
 float64 lanes combined by pairwise halving: vectorised, and the same numbers on every run.
-``scratch`` arguments are a primitive's scratch (:func:`fastinit.kernels.layers.scratch_parts`).
+``scratch`` arguments are a primitive's scratch (:func:`fastinit.kernels.layers.layer_scratch`).
 
 Adding a metric: a name in :data:`METRICS` (and :data:`INTEGER_METRICS` if it counts), its
 computation here, its call in :mod:`fastinit.kernels.network`, its reference in ``tests/naive.py``.
@@ -16,7 +16,8 @@ import numpy as np
 
 from .._config import jit
 from .blas import gemm
-from .layers import LANES, N_SUMS, scratch_parts, weight_gradient
+from .layers import LANES, weight_gradient
+from .views import as_matrix, as_vector
 
 METRICS = ("preact_mean", "preact_var", "preact_sq", "act_mean", "act_var", "act_sq", "frac_saturated",
            "frac_zero", "pair_corr", "delta_sq", "grad_w_norm", "distinct_units", "nonfinite",
@@ -98,7 +99,7 @@ def pair_correlation(h):
     return total / (rows // 2)
 
 
-@jit
+@jit(inline="always")
 def forward_metrics(h, x, d, sat_level, paired, stats, scratch):
     """The forward metrics of one layer into ``stats`` (a float64 row of N_METRICS).
 
@@ -111,7 +112,7 @@ def forward_metrics(h, x, d, sat_level, paired, stats, scratch):
     paired : bool
         Rows come in correlated pairs: also ``pair_corr``.
     stats : float64 array (N_METRICS,)
-    scratch : float64 array (SCRATCH_LENGTH,)
+    scratch : tuple from :func:`fastinit.kernels.layers.layer_scratch`
 
     One pass of sums of ``v - v0`` and ``(v - v0)^2`` with ``v0`` the first entry (the
     shifted-data algorithm: an exact 0 variance for constant layers, little cancellation
@@ -120,8 +121,8 @@ def forward_metrics(h, x, d, sat_level, paired, stats, scratch):
     """
     rows, cols = h.shape
     n = rows * cols
-    hf, xf, df = h.reshape(n), x.reshape(n), d.reshape(n)
-    acc = np.empty((N_SUMS, LANES))
+    hf, xf, df = as_vector(h), as_vector(x), as_vector(d)
+    acc = scratch[3]
     h0, x0 = np.float64(hf[0]), np.float64(xf[0])
     acc[:, :] = 0.0
     m = n - n % LANES
@@ -146,7 +147,7 @@ def forward_metrics(h, x, d, sat_level, paired, stats, scratch):
     return stats
 
 
-@jit
+@jit(inline="always")
 def backward_metrics(x_in, delta, grad, gram_x, gram_d, stats, scratch):
     """``delta_sq`` (mean of ``delta^2``) and ``grad_w_norm`` (``|x_in^T delta|_F``) of one layer
     into ``stats``.
@@ -163,20 +164,20 @@ def backward_metrics(x_in, delta, grad, gram_x, gram_d, stats, scratch):
         ``|X^T D|_F^2 = sum (X X^T) * (D D^T)`` costs ``2 rows^2 (n_in + n_out)`` flops instead of
         ``2 rows n_in n_out``.
     stats : float64 array (N_METRICS,)
-    scratch : float64 array (SCRATCH_LENGTH,)
+    scratch : tuple from :func:`fastinit.kernels.layers.layer_scratch`
     """
     rows, n_in = x_in.shape
     n_out = delta.shape[1]
-    blas, _, _, acc = scratch_parts(scratch)
-    df = delta.reshape(rows * n_out)
+    blas, _, _, acc = scratch
+    df = as_vector(delta)
     stats[DELTA_SQ] = sum_products(df, df, acc[0]) / (rows * n_out)
     if rows * (n_in + n_out) < n_in * n_out:
         gemm(x_in, False, x_in, True, gram_x, blas)
         gemm(delta, False, delta, True, gram_d, blas)
-        gg = sum_products(gram_x.reshape(rows * rows), gram_d.reshape(rows * rows), acc[0])
+        gg = sum_products(as_vector(gram_x), as_vector(gram_d), acc[0])
     else:
         g = grad[:n_in * n_out]
-        weight_gradient(x_in, delta, g.reshape((n_in, n_out)), scratch)
+        weight_gradient(x_in, delta, as_matrix(g, n_in, n_out), scratch)
         gg = sum_products(g, g, acc[0])
     stats[GRAD_W_NORM] = math.sqrt(clamp_nonnegative(gg))
     return stats

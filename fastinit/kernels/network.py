@@ -25,7 +25,8 @@ import numpy as np
 from numba import prange
 
 from .._config import jit, pjit
-from .layers import SCRATCH_LENGTH, bias_activation, dense_backward, dense_product, lsuv_scale
+from .layers import bias_activation, dense_backward, dense_product, layer_scratch, lsuv_scale
+from .views import as_matrix
 from .metrics import (DISTINCT_UNITS, N_METRICS, backward_metrics, distinct_units, forward_metrics, jacobian_step,
                       shared_weights)
 
@@ -91,7 +92,7 @@ def workspace_parts(ws, widths, rows):
     layer, pre-activations, two deltas and a gradient (1-D), two Gram matrices (rows, rows)."""
     o = workspace_layout(widths, rows)
     return (ws[o[0]:o[1]], ws[o[1]:o[2]], ws[o[2]:o[3]], ws[o[3]:o[4]], ws[o[4]:o[5]], ws[o[5]:o[6]],
-            ws[o[6]:o[7]].reshape((rows, rows)), ws[o[7]:o[8]].reshape((rows, rows)))
+            as_matrix(ws[o[6]:o[7]], rows, rows), as_matrix(ws[o[7]:o[8]], rows, rows))
 
 
 @pjit
@@ -104,7 +105,7 @@ def unit_classes(widths, weights, classes):
         keys = np.empty(widths.max())
         order = np.empty(widths.max(), np.int64)
         for l in range(depth):
-            w = weights[r, w_off[l]:w_off[l + 1]].reshape((widths[l], widths[l + 1]))
+            w = as_matrix(weights[r, w_off[l]:w_off[l + 1]], widths[l], widths[l + 1])
             shared_weights(w, classes[r, b_off[l]:b_off[l + 1]], keys, order)
     return classes
 
@@ -120,13 +121,13 @@ def lsuv_scales(widths, x0, weights, biases, act, a, tol, max_iter, scales, ws, 
     x_prev = x0
     for l in range(1, widths.shape[0]):
         n_in, n_out = widths[l - 1], widths[l]
-        w = weights[w_off[l - 1]:w_off[l]].reshape((n_in, n_out))
+        w = as_matrix(weights[w_off[l - 1]:w_off[l]], n_in, n_out)
         b = biases[b_off[l - 1]:b_off[l]]
-        h = hbuf[:rows * n_out].reshape((rows, n_out))
-        x = xbuf[a_off[l - 1]:a_off[l]].reshape((rows, n_out))
+        h = as_matrix(hbuf[:rows * n_out], rows, n_out)
+        x = as_matrix(xbuf[a_off[l - 1]:a_off[l]], rows, n_out)
         dense_product(x_prev, w, h, scratch)
         scales[l - 1] = lsuv_scale(h, b, tol, max_iter)
-        bias_activation(h, scales[l - 1], b, act, a, x, dbuf[a_off[l - 1]:a_off[l]].reshape((rows, n_out)), scratch)
+        bias_activation(h, scales[l - 1], b, act, a, x, as_matrix(dbuf[a_off[l - 1]:a_off[l]], rows, n_out), scratch)
         x_prev = x
     return scales
 
@@ -148,12 +149,12 @@ def forward_pass(widths, act, a, sat, x0, weights, biases, classes, scales, pair
     for l in range(1, widths.shape[0]):
         n_in, n_out = widths[l - 1], widths[l]
         wflat = weights[w_off[l - 1]:w_off[l]]
-        w = wflat.reshape((n_in, n_out))
+        w = as_matrix(wflat, n_in, n_out)
         b = biases[b_off[l - 1]:b_off[l]]
         cls = classes[b_off[l - 1]:b_off[l]]
-        h = hbuf[:rows * n_out].reshape((rows, n_out))
-        x = xbuf[a_off[l - 1]:a_off[l]].reshape((rows, n_out))
-        d = dbuf[a_off[l - 1]:a_off[l]].reshape((rows, n_out))
+        h = as_matrix(hbuf[:rows * n_out], rows, n_out)
+        x = as_matrix(xbuf[a_off[l - 1]:a_off[l]], rows, n_out)
+        d = as_matrix(dbuf[a_off[l - 1]:a_off[l]], rows, n_out)
         s = scales[l - 1]
         dense_product(x_prev, w, h, scratch)
         if s != 1.0:
@@ -178,22 +179,22 @@ def backward_pass(widths, top, x0, grad_seed, weights, loss, ws, scratch, stats)
     w_off, _, a_off = layer_offsets(widths, rows)
     xbuf, dbuf, _, delta_a, delta_b, gw, gram_x, gram_d = workspace_parts(ws, widths, rows)
     n_last = widths[top]
-    xl = xbuf[a_off[top - 1]:a_off[top]].reshape((rows, n_last))
-    dl = dbuf[a_off[top - 1]:a_off[top]].reshape((rows, n_last))
-    delta = delta_a[:rows * n_last].reshape((rows, n_last))
+    xl = as_matrix(xbuf[a_off[top - 1]:a_off[top]], rows, n_last)
+    dl = as_matrix(dbuf[a_off[top - 1]:a_off[top]], rows, n_last)
+    delta = as_matrix(delta_a[:rows * n_last], rows, n_last)
     for i in range(rows):
         for j in range(n_last):
             gv = grad_seed[i, j] if loss == LOSS_PROBE else xl[i, j] - grad_seed[i, j]
             delta[i, j] = gv * dl[i, j]
     for l in range(top, 0, -1):
         n_in, n_out = widths[l - 1], widths[l]
-        x_in = x0 if l == 1 else xbuf[a_off[l - 2]:a_off[l - 1]].reshape((rows, n_in))
+        x_in = x0 if l == 1 else as_matrix(xbuf[a_off[l - 2]:a_off[l - 1]], rows, n_in)
         backward_metrics(x_in, delta, gw, gram_x, gram_d, stats[l - 1], scratch)
         if l > 1:
-            w = weights[w_off[l - 1]:w_off[l]].reshape((n_in, n_out))
+            w = as_matrix(weights[w_off[l - 1]:w_off[l]], n_in, n_out)
             spare = delta_b if (top - l) % 2 == 0 else delta_a
-            nxt = spare[:rows * n_in].reshape((rows, n_in))
-            dense_backward(delta, w, dbuf[a_off[l - 2]:a_off[l - 1]].reshape((rows, n_in)), nxt, scratch)
+            nxt = as_matrix(spare[:rows * n_in], rows, n_in)
+            dense_backward(delta, w, as_matrix(dbuf[a_off[l - 2]:a_off[l - 1]], rows, n_in), nxt, scratch)
             delta = nxt
     return stats
 
@@ -210,7 +211,7 @@ def single_network(ints, reals, widths, depths, x0, grad_seed, weights, biases, 
     """
     depth = widths.shape[0] - 1
     act, a = ints[N_ACT], reals[R_ACT_PARAM]
-    scratch = np.empty(SCRATCH_LENGTH)
+    scratch = layer_scratch()
     scales = np.ones(depth)
     if reals[R_LSUV_TOL] > 0.0:
         lsuv_scales(widths, x0, weights, biases, act, a, reals[R_LSUV_TOL], ints[N_LSUV_ITER], scales, ws, scratch)
