@@ -8,6 +8,7 @@ import pytest
 
 import fastinit as fi
 from fastinit import kernels
+from fastinit.kernels import views
 from fastinit.rng import BIAS_TENSOR, INPUT_TENSOR, PROBE_TENSOR, TARGET_TENSOR
 from fastinit.engine import make_shape, make_variant, plan_call, run_group, run_groups
 
@@ -348,9 +349,8 @@ def test_vectorised_activation_pass_matches_naive(name):
 
 @numba.njit
 def _views(a, rows, cols):
-    from fastinit.kernels.views import as_matrix, as_vector
-    v = as_vector(a)
-    return v, as_matrix(v, rows, cols)
+    v = views.as_vector(a)
+    return v, views.as_matrix(v, rows, cols)
 
 
 def test_views_equal_numpy_reshape():
