@@ -3,9 +3,9 @@ import numpy as np
 import pandas as pd
 
 import fastinit as fi
+from fastinit.engine import make_shape, make_variant, run_group
 from fastinit.kernels import METRICS
 from fastinit.rng import INPUT_TENSOR, PROBE_TENSOR
-from fastinit.engine import make_shape, make_variant, run_group
 
 from ._common import naive
 
@@ -13,13 +13,21 @@ from ._common import naive
 def _check_against_naive():
     widths = [6, 7, 5]
     df = fi.simulate("glorot_normal", "tanh", widths=widths, batch=4, dtype="float64")
-    ws = [fi.initialize("glorot_normal", (widths[l - 1], widths[l]), tensor_id=l, dtype="float64") for l in (1, 2)]
+    ws = [
+        fi.initialize("glorot_normal", (widths[l - 1], widths[l]), tensor_id=l, dtype="float64")
+        for l in (1, 2)
+    ]
     bs = [np.zeros(w) for w in widths[1:]]
     x0 = naive.normals(0, 0, INPUT_TENSOR, 24).reshape(4, 6)
     g = naive.normals(0, 0, PROBE_TENSOR, 20).reshape(4, 5)
-    ref = pd.DataFrame(naive.network(ws, bs, x0, "tanh", 0.0, g, sat=fi.get_activation("tanh").saturation_level))
-    np.testing.assert_allclose(df[ref.columns.drop(["jac_sq_mean", "jac_sq_var", "jac_min", "jac_max"])],
-                               ref[ref.columns.drop(["jac_sq_mean", "jac_sq_var", "jac_min", "jac_max"])], rtol=1e-10)
+    ref = pd.DataFrame(
+        naive.network(ws, bs, x0, "tanh", 0.0, g, sat=fi.get_activation("tanh").saturation_level)
+    )
+    np.testing.assert_allclose(
+        df[ref.columns.drop(["jac_sq_mean", "jac_sq_var", "jac_min", "jac_max"])],
+        ref[ref.columns.drop(["jac_sq_mean", "jac_sq_var", "jac_min", "jac_max"])],
+        rtol=1e-10,
+    )
 
 
 class Network:
@@ -84,6 +92,7 @@ class NetworkGemm:
 
     def setup(self):
         import numba
+
         from fastinit.kernels.blas import gemm
 
         @numba.njit
@@ -104,7 +113,9 @@ class NetworkGemm:
         self.b = rng.standard_normal((16, 16)).astype(np.float32)
         self.c = np.empty((32, 16), np.float32)
         self.by_gemm, self.by_dot = by_gemm, by_dot
-        np.testing.assert_array_equal(by_gemm(self.a, self.b, self.c.copy(), 1), by_dot(self.a, self.b, self.c, 1))
+        np.testing.assert_array_equal(
+            by_gemm(self.a, self.b, self.c.copy(), 1), by_dot(self.a, self.b, self.c, 1)
+        )
 
     def time_gemm(self):
         self.by_gemm(self.a, self.b, self.c, 10_000)

@@ -61,7 +61,10 @@ class FillLayersRows:
 
     def setup(self, width):
         from fastinit.kernels import fill_layers_rows
-        row = fill_layers_rows(np.array([3, 2]), np.array([5], np.uint64), np.array([0], np.uint64), 0, np.empty((1, 6)))
+
+        row = fill_layers_rows(
+            np.array([3, 2]), np.array([5], np.uint64), np.array([0], np.uint64), 0, np.empty((1, 6))
+        )
         np.testing.assert_allclose(row[0], naive.normals(5, 0, 1, 6), rtol=1e-12)
         n_rows, depth = (64, 16) if width == 16 else (2, 8)
         self.widths = np.full(depth + 1, width, dtype=np.int64)

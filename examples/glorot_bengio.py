@@ -46,7 +46,10 @@ def run(quick=False):
             data[(act, label)] = (df, layer_jacobian_mean_sv(init, act, n, depth))
     checks = []
     # per-layer factor of the back-propagated gradient variance (geometric mean over layers)
-    factor = {k: (v[0]["delta_sq"].iloc[0] / v[0]["delta_sq"].iloc[-1]) ** (1 / (depth - 1)) for k, v in data.items()}
+    factor = {
+        k: (v[0]["delta_sq"].iloc[0] / v[0]["delta_sq"].iloc[-1]) ** (1 / (depth - 1))
+        for k, v in data.items()
+    }
     checks.append(Check(
         "tanh: with standard init the back-propagated gradient variance shrinks toward the input by about "
         "n Var[W] = 1/3 per layer (Sec. 4.2.1), with normalized init far less (about constant)",

@@ -45,19 +45,36 @@ def run(quick=False):
     wide = res[res["width"] == 256]
     lead = (wide["log_var"] / (5 * wide["beta"])).to_numpy()
     checks = [
-        Check("He init preserves the mean squared activation length", "E[M] = 1",
-              f"mean over networks {res['mean'].min():.3f} to {res['mean'].max():.3f}",
-              bool(np.all(np.abs(res["mean"] - 1) < 5 * np.sqrt((np.exp(res["exact"]) - 1) / seeds)))),
-        Check("the spread of log M across networks increases with beta = sum 1/n_j", "monotone in beta",
-              f"Spearman correlation {rho:.3f}", rho > 0.9),
-        Check("networks with equal beta have (nearly) equal spread, whatever their depth and width",
-              "depends on beta only", f"Var log M at beta = 1/8 (depth/width 4/32 ... 32/256): {same.round(3)}",
-              same.max() / same.min() < 1 + 6 * se),
-        Check("Var[log M] = L Var[log R_layer] (independent layers; finite width included)",
-              "exact for Gaussian weights", f"largest relative deviation {dev.max():.3f} "
-              f"(statistical s.e. {se:.3f})", bool(dev.max() < 5 * se)),
-        Check("leading order: Var[log M] ~ 5 beta", "ratio 1 for wide layers",
-              f"Var log M / (5 beta) at width 256: {lead.round(3)}", bool(np.all(np.abs(lead - 1) < 0.05 + 4 * se))),
+        Check(
+            "He init preserves the mean squared activation length",
+            "E[M] = 1",
+            f"mean over networks {res['mean'].min():.3f} to {res['mean'].max():.3f}",
+            bool(np.all(np.abs(res["mean"] - 1) < 5 * np.sqrt((np.exp(res["exact"]) - 1) / seeds))),
+        ),
+        Check(
+            "the spread of log M across networks increases with beta = sum 1/n_j",
+            "monotone in beta",
+            f"Spearman correlation {rho:.3f}",
+            rho > 0.9,
+        ),
+        Check(
+            "networks with equal beta have (nearly) equal spread, whatever their depth and width",
+            "depends on beta only",
+            f"Var log M at beta = 1/8 (depth/width 4/32 ... 32/256): {same.round(3)}",
+            same.max() / same.min() < 1 + 6 * se,
+        ),
+        Check(
+            "Var[log M] = L Var[log R_layer] (independent layers; finite width included)",
+            "exact for Gaussian weights",
+            f"largest relative deviation {dev.max():.3f} (statistical s.e. {se:.3f})",
+            bool(dev.max() < 5 * se),
+        ),
+        Check(
+            "leading order: Var[log M] ~ 5 beta",
+            "ratio 1 for wide layers",
+            f"Var log M / (5 beta) at width 256: {lead.round(3)}",
+            bool(np.all(np.abs(lead - 1) < 0.05 + 4 * se)),
+        ),
     ]
     return checks, res
 

@@ -19,8 +19,12 @@ A = 0.25  # the PReLU slope He et al. initialise with
 
 
 def _runs(init, act, n, seeds, batch):
-    return np.array([fi.simulate(init, act, depth=30, width=n, batch=batch, seed=s, backward=False)["preact_sq"]
-                     for s in range(seeds)])
+    return np.array(
+        [
+            fi.simulate(init, act, depth=30, width=n, batch=batch, seed=s, backward=False)["preact_sq"]
+            for s in range(seeds)
+        ]
+    )
 
 
 def _within(values, target):
@@ -42,8 +46,14 @@ def run(quick=False):
                         f"{m:.3f} +- {se:.3f} (mean +- s.e. over {seeds} networks)", ok))
     per_layer = (data["Xavier (relu)"][:, -1] / data["Xavier (relu)"][:, 0]) ** (1 / 29)
     ok, m, se = _within(per_layer, 0.5)
-    checks.append(Check("Xavier init halves E[h^2] at every ReLU layer (square layers)", "factor 1/2 per layer",
-                        f"{m:.4f} +- {se:.4f}", ok))
+    checks.append(
+        Check(
+            "Xavier init halves E[h^2] at every ReLU layer (square layers)",
+            "factor 1/2 per layer",
+            f"{m:.4f} +- {se:.4f}",
+            ok,
+        )
+    )
     r = data[f"He a={A} (leaky)"]
     ok, m, se = _within(r[:, -1] / r[:, 0], 1.0)
     checks.append(Check(f"PReLU (slope {A}): Var[w] = 2 / ((1 + a^2) n) keeps E[h^2] constant",
@@ -51,11 +61,19 @@ def run(quick=False):
     r = data[f"He a=0 (leaky {A})"]
     per_layer = (r[:, -1] / r[:, 0]) ** (1 / 29)
     ok, m, se = _within(per_layer, (1 + A * A))
-    checks.append(Check(f"ignoring the slope (Var[w] = 2/n) grows E[h^2] by (1 + a^2) = {1 + A * A} per layer",
-                        f"factor {1 + A * A} per layer", f"{m:.4f} +- {se:.4f}", ok))
+    checks.append(
+        Check(
+            f"ignoring the slope (Var[w] = 2/n) grows E[h^2] by (1 + a^2) = {1 + A * A} per layer",
+            f"factor {1 + A * A} per layer",
+            f"{m:.4f} +- {se:.4f}",
+            ok,
+        )
+    )
     pred = fi.theory.predict("glorot_normal", "relu", depth=30, width=n)["preact_sq"].to_numpy()
     data["theory Xavier"] = pred[None, :]
-    data["theory He"] = fi.theory.predict("he_normal", "relu", depth=30, width=n)["preact_sq"].to_numpy()[None, :]
+    data["theory He"] = fi.theory.predict("he_normal", "relu", depth=30, width=n)["preact_sq"].to_numpy()[
+        None, :
+    ]
     return checks, data
 
 

@@ -32,8 +32,18 @@ def spread(act, weights, sw2, sb2, n, depth, seeds):
     out = []
     for s in range(seeds):
         x = np.random.default_rng(s).standard_normal((2, n)) * math.sqrt(max(q_star - sb2, 1e-12) / sw2)
-        df = fi.simulate(init, act, depth=depth, width=n, input=x, seed=s, bias_initializer=bias, dtype="float64",
-                         jacobian=True, backward=False)
+        df = fi.simulate(
+            init,
+            act,
+            depth=depth,
+            width=n,
+            input=x,
+            seed=s,
+            bias_initializer=bias,
+            dtype="float64",
+            jacobian=True,
+            backward=False,
+        )
         out.append(df[["jac_sq_mean", "jac_sq_var"]].to_numpy())
     return np.mean(out, axis=0)
 
@@ -46,24 +56,39 @@ def run(quick=False):
     lin_g = var[("linear", "gaussian")]
     ratio = lin_g[[1, 3]] / np.array([2, 4])   # small depths: finite-width corrections grow like L^2 / n
     checks = [
-        Check("linear + orthogonal: every singular value is 1 at every depth", "spread 0",
-              f"max variance of squared singular values {var[('linear', 'orthogonal')].max():.2e}",
-              var[("linear", "orthogonal")].max() < 1e-10),
-        Check("linear + Gaussian: the spread grows linearly with depth (Fuss-Catalan: variance = L)",
-              "variance of squared singular values = L", f"variance / L at L = 2, 4: {ratio.round(3)}",
-              bool(np.all(np.abs(ratio - 1) < 0.3))),
-        Check("critical tanh: orthogonal weights keep the spectrum far tighter than Gaussian ones",
-              "orthogonal << Gaussian (dynamical isometry for small q*)",
-              f"at depth {depth}: Gaussian {var[('tanh', 'gaussian')][-1]:.3g}, "
-              f"orthogonal {var[('tanh', 'orthogonal')][-1]:.3g}",
-              var[("tanh", "gaussian")][-1] > 3 * var[("tanh", "orthogonal")][-1]),
-        Check("ReLU: orthogonal weights do not achieve isometry", "spread grows with depth for both",
-              f"orthogonal spread at depth 1, {depth}: {var[('relu', 'orthogonal')][0]:.3g}, "
-              f"{var[('relu', 'orthogonal')][-1]:.3g}",
-              var[("relu", "orthogonal")][-1] > 1.0 and var[("relu", "orthogonal")][-1] > 5 * var[("relu", "orthogonal")][0]),
-        Check("at criticality the mean squared singular value stays ~1", "chi_1 = 1",
-              "mean at the last layer: " + ", ".join(f"{a}/{w} {data[(a, w)][-1, 0]:.2f}" for a, w in data),
-              all(0.5 < data[k][-1, 0] < 2 for k in data)),
+        Check(
+            "linear + orthogonal: every singular value is 1 at every depth",
+            "spread 0",
+            f"max variance of squared singular values {var[('linear', 'orthogonal')].max():.2e}",
+            var[("linear", "orthogonal")].max() < 1e-10,
+        ),
+        Check(
+            "linear + Gaussian: the spread grows linearly with depth (Fuss-Catalan: variance = L)",
+            "variance of squared singular values = L",
+            f"variance / L at L = 2, 4: {ratio.round(3)}",
+            bool(np.all(np.abs(ratio - 1) < 0.3)),
+        ),
+        Check(
+            "critical tanh: orthogonal weights keep the spectrum far tighter than Gaussian ones",
+            "orthogonal << Gaussian (dynamical isometry for small q*)",
+            f"at depth {depth}: Gaussian {var[('tanh', 'gaussian')][-1]:.3g}, "
+            f"orthogonal {var[('tanh', 'orthogonal')][-1]:.3g}",
+            var[("tanh", "gaussian")][-1] > 3 * var[("tanh", "orthogonal")][-1],
+        ),
+        Check(
+            "ReLU: orthogonal weights do not achieve isometry",
+            "spread grows with depth for both",
+            f"orthogonal spread at depth 1, {depth}: {var[('relu', 'orthogonal')][0]:.3g}, "
+            f"{var[('relu', 'orthogonal')][-1]:.3g}",
+            var[("relu", "orthogonal")][-1] > 1.0
+            and var[("relu", "orthogonal")][-1] > 5 * var[("relu", "orthogonal")][0],
+        ),
+        Check(
+            "at criticality the mean squared singular value stays ~1",
+            "chi_1 = 1",
+            "mean at the last layer: " + ", ".join(f"{a}/{w} {data[(a, w)][-1, 0]:.2f}" for a, w in data),
+            all(0.5 < data[k][-1, 0] < 2 for k in data),
+        ),
     ]
     return checks, data
 

@@ -59,8 +59,15 @@ def run(quick=False):
               f"c* = {c_star_chaotic:.3f} at sigma_w^2 = 2.5, simulated final layer "
               f"{sims[2.5][-1]:.3f}", c_star_chaotic < 0.99 and abs(sims[2.5][-1] - c_star_chaotic) < tol),
     ]
-    return checks, dict(phase=phase, grid_w=grid_w, grid_b=grid_b, crit=(crit_b, crit_w), slice=(slice_w, xi_c),
-                        sims=sims, preds=preds)
+    return checks, dict(
+        phase=phase,
+        grid_w=grid_w,
+        grid_b=grid_b,
+        crit=(crit_b, crit_w),
+        slice=(slice_w, xi_c),
+        sims=sims,
+        preds=preds,
+    )
 
 
 def plot(d):
@@ -68,7 +75,9 @@ def plot(d):
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
     chi = d["phase"]["chi1"].to_numpy().reshape(len(d["grid_w"]), len(d["grid_b"]))
     ax = axes[0]
-    im = ax.pcolormesh(d["grid_b"], d["grid_w"], np.log(chi), cmap="coolwarm", vmin=-1.5, vmax=1.5, shading="auto")
+    im = ax.pcolormesh(
+        d["grid_b"], d["grid_w"], np.log(chi), cmap="coolwarm", vmin=-1.5, vmax=1.5, shading="auto"
+    )
     ax.plot(*d["crit"], "k-", label="chi_1 = 1")
     ax.set_xlabel("sigma_b²")
     ax.set_ylabel("sigma_w²")

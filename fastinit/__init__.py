@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 
 from ._version import __version__
-from .simulate import simulate   # light, like the sweep package: both import the engine when called
+from .simulate import simulate  # light, like the sweep package: both import the engine when called
 from .sweep import load, sweep
 
 #: Public name -> the module that defines it (None: the name is a submodule).

@@ -7,7 +7,8 @@ and what is allowed. The spec layer calls the same checks with its key path as t
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

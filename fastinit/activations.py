@@ -21,7 +21,22 @@ import numpy as np
 from ._config import jit
 from ._validate import canonical_label, check_real
 
-LINEAR, SIGMOID, TANH, SOFTSIGN, HARD_TANH, RELU, LEAKY_RELU, ELU, SELU, GELU, GELU_TANH, SILU, SOFTPLUS, ERF = range(14)
+(
+    LINEAR,
+    SIGMOID,
+    TANH,
+    SOFTSIGN,
+    HARD_TANH,
+    RELU,
+    LEAKY_RELU,
+    ELU,
+    SELU,
+    GELU,
+    GELU_TANH,
+    SILU,
+    SOFTPLUS,
+    ERF,
+) = range(14)
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946

@@ -60,6 +60,7 @@ def _cmd_plot(args) -> int:
 
 def _cmd_list(args) -> int:
     import numpy as np
+
     import fastinit as fi
     from fastinit.initializers import describe
     if args.stats:
@@ -82,11 +83,17 @@ def _cmd_list(args) -> int:
 
 def main(argv=None) -> int:
     """Entry point of the ``fastinit`` command."""
-    p = argparse.ArgumentParser(prog="fastinit", description="Simulate weight initialization in deep networks.")
+    p = argparse.ArgumentParser(
+        prog="fastinit", description="Simulate weight initialization in deep networks."
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("sweep", help="run a sweep spec", description="Run every configuration of a TOML spec; "
-                       "results go to DIR as Parquet parts, and a rerun resumes.")
+    s = sub.add_parser(
+        "sweep",
+        help="run a sweep spec",
+        description="Run every configuration of a TOML spec; "
+        "results go to DIR as Parquet parts, and a rerun resumes.",
+    )
     s.add_argument("spec", help="the TOML spec")
     s.add_argument("--out", required=True, metavar="DIR", help="result folder")
     s.add_argument("--backend", choices=("local", "dask"), default="local")
@@ -113,8 +120,11 @@ def main(argv=None) -> int:
     s.add_argument("--stats", action="store_true", help="sample statistics of every initializer")
     s.set_defaults(func=_cmd_list)
 
-    s = sub.add_parser("bench", help="side-by-side benchmark against PyTorch and NumPy loops",
-                       description="Run the benchmarks/peers.py workloads (needs the 'bench' extra for torch).")
+    s = sub.add_parser(
+        "bench",
+        help="side-by-side benchmark against PyTorch and NumPy loops",
+        description="Run the benchmarks/peers.py workloads (needs the 'bench' extra for torch).",
+    )
     if (argv if argv is not None else sys.argv[1:])[:1] == ["bench"]:   # bench.py imports NumPy & co.
         from . import bench
         bench.add_arguments(s)

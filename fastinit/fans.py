@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
-
-from ._validate import check_shape
+from collections.abc import Sequence
 
 LAYOUTS = ("keras", "torch", "jax")
 

@@ -20,13 +20,14 @@ import enum
 import functools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .activations import calculate_gain
 from ._validate import canonical_label, check_dtype, check_seed, check_shape, check_uint32
+from .activations import calculate_gain
 from .fans import LAYOUTS, compute_fans
 from .kernels import sampling as ks
 from .kernels.orthogonal import orthogonal_matrices
@@ -107,8 +108,13 @@ class Kind(str, enum.Enum):
             raise ValueError(f"{self.value} needs a 2-D shape, got {shape!r}")
 
 
-_CODES = {Kind.CONSTANT: ks.CONSTANT, Kind.UNIFORM: ks.UNIFORM, Kind.NORMAL: ks.NORMAL, Kind.TRUNCATED: ks.TRUNCATED,
-          Kind.ORTHOGONAL: ks.ORTHOGONAL}
+_CODES = {
+    Kind.CONSTANT: ks.CONSTANT,
+    Kind.UNIFORM: ks.UNIFORM,
+    Kind.NORMAL: ks.NORMAL,
+    Kind.TRUNCATED: ks.TRUNCATED,
+    Kind.ORTHOGONAL: ks.ORTHOGONAL,
+}
 
 
 @dataclass(frozen=True)
@@ -178,14 +184,23 @@ _POS = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and ma
         "a finite number > 0")
 _NONNEG = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0,
            "a finite number >= 0")
-_NUM = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v), "a finite number")
+_NUM = (
+    lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
+    "a finite number",
+)
 _MODE = (lambda v: v in ("fan_in", "fan_out", "fan_avg"), "'fan_in', 'fan_out' or 'fan_avg'")
 _TMODE = (lambda v: v in ("fan_in", "fan_out"), "'fan_in' or 'fan_out'")
 _KDIST = (lambda v: v in ("truncated_normal", "normal", "untruncated_normal", "uniform"),
           "'truncated_normal', 'normal' (= truncated in Keras), 'untruncated_normal' or 'uniform'")
-_JDIST = (lambda v: v in ("truncated_normal", "normal", "uniform"), "'truncated_normal', 'normal' or 'uniform'")
+_JDIST = (
+    lambda v: v in ("truncated_normal", "normal", "uniform"),
+    "'truncated_normal', 'normal' or 'uniform'",
+)
 _INT1 = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an integer >= 1")
-_FRAC = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1, "a number in [0, 1]")
+_FRAC = (
+    lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1,
+    "a number in [0, 1]",
+)
 _AXES = (lambda v: isinstance(v, int) and not isinstance(v, bool) or isinstance(v, (tuple, list))
          and all(isinstance(a, int) for a in v), "an int or a list of ints")
 _NONLIN = (lambda v: isinstance(v, str), "a nonlinearity name accepted by calculate_gain")
@@ -226,8 +241,12 @@ def _kwon(factor, uniform):
 
 
 # --- Keras -------------------------------------------------------------------------------------
-_register("zeros", "keras", {}, lambda p, fi, fo, s: Plan("constant", (0.0,)), aliases=("jax.zeros", "torch.zeros"))
-_register("ones", "keras", {}, lambda p, fi, fo, s: Plan("constant", (1.0,)), aliases=("jax.ones", "torch.ones"))
+_register(
+    "zeros", "keras", {}, lambda p, fi, fo, s: Plan("constant", (0.0,)), aliases=("jax.zeros", "torch.zeros")
+)
+_register(
+    "ones", "keras", {}, lambda p, fi, fo, s: Plan("constant", (1.0,)), aliases=("jax.ones", "torch.ones")
+)
 _register("constant", "keras", {"value": 0.0}, lambda p, fi, fo, s: Plan("constant", (p["value"],)),
           aliases=("jax.constant", "torch.constant"), checks={"value": _NUM})
 _register("random_normal", "keras", {"mean": 0.0, "stddev": 0.05},
@@ -255,9 +274,16 @@ _register("glorot_uniform", "keras", {"gain": 1.0},
 _register("glorot_normal", "keras", {"gain": 1.0},
           lambda p, fi, fo, s: _variance_scaling(p["gain"] ** 2, "fan_avg", "truncated_normal", fi, fo),
           aliases=("jax.glorot_normal", "jax.xavier_normal"), checks={"gain": _POS})
-_register("he_uniform", "keras", {"negative_slope": 0.0},
-          lambda p, fi, fo, s: _variance_scaling(2.0 / (1.0 + p["negative_slope"] ** 2), "fan_in", "uniform", fi, fo),
-          aliases=("jax.he_uniform", "jax.kaiming_uniform"), checks={"negative_slope": _NUM})
+_register(
+    "he_uniform",
+    "keras",
+    {"negative_slope": 0.0},
+    lambda p, fi, fo, s: _variance_scaling(
+        2.0 / (1.0 + p["negative_slope"] ** 2), "fan_in", "uniform", fi, fo
+    ),
+    aliases=("jax.he_uniform", "jax.kaiming_uniform"),
+    checks={"negative_slope": _NUM},
+)
 _register("he_normal", "keras", {"negative_slope": 0.0},
           lambda p, fi, fo, s: _variance_scaling(2.0 / (1.0 + p["negative_slope"] ** 2), "fan_in",
                                                  "truncated_normal", fi, fo),
@@ -266,8 +292,13 @@ _register("he_normal", "keras", {"negative_slope": 0.0},
 # --- PyTorch -----------------------------------------------------------------------------------
 _register("uniform", "torch", {"a": 0.0, "b": 1.0}, lambda p, fi, fo, s: Plan("uniform", (p["a"], p["b"])),
           checks={"a": _NUM, "b": _NUM})
-_register("normal", "torch", {"mean": 0.0, "std": 1.0}, lambda p, fi, fo, s: Plan("normal", (p["mean"], p["std"])),
-          checks={"mean": _NUM, "std": _POS})
+_register(
+    "normal",
+    "torch",
+    {"mean": 0.0, "std": 1.0},
+    lambda p, fi, fo, s: Plan("normal", (p["mean"], p["std"])),
+    checks={"mean": _NUM, "std": _POS},
+)
 _register("trunc_normal", "torch", {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0},
           lambda p, fi, fo, s: Plan("truncated", (p["mean"], p["std"], (p["a"] - p["mean"]) / p["std"],
                                                   (p["b"] - p["mean"]) / p["std"])),
@@ -276,17 +307,33 @@ _register("xavier_uniform", "torch", {"gain": 1.0},
           lambda p, fi, fo, s: Plan("uniform", (-math.sqrt(3.0) * p["gain"] * math.sqrt(2.0 / (fi + fo)),
                                                 math.sqrt(3.0) * p["gain"] * math.sqrt(2.0 / (fi + fo)))),
           checks={"gain": _POS})
-_register("xavier_normal", "torch", {"gain": 1.0},
-          lambda p, fi, fo, s: Plan("normal", (0.0, p["gain"] * math.sqrt(2.0 / (fi + fo)))), checks={"gain": _POS})
+_register(
+    "xavier_normal",
+    "torch",
+    {"gain": 1.0},
+    lambda p, fi, fo, s: Plan("normal", (0.0, p["gain"] * math.sqrt(2.0 / (fi + fo)))),
+    checks={"gain": _POS},
+)
 _KAIMING_CHECKS = {"a": _NUM, "mode": _TMODE, "nonlinearity": _NONLIN}
 _register("kaiming_uniform", "torch", {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"},
           lambda p, fi, fo, s: _kaiming(p, fi, fo, True), checks=_KAIMING_CHECKS)
 _register("kaiming_normal", "torch", {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"},
           lambda p, fi, fo, s: _kaiming(p, fi, fo, False), checks=_KAIMING_CHECKS)
 _register("eye", "torch", {}, lambda p, fi, fo, s: Plan("identity", (1.0,)))
-_register("dirac", "torch", {"groups": 1}, lambda p, fi, fo, s: Plan("dirac", (p["groups"],)), checks={"groups": _INT1})
-_register("sparse", "torch", {"sparsity": None, "std": 0.01},
-          lambda p, fi, fo, s: Plan("sparse", (p["sparsity"], p["std"])), checks={"sparsity": _FRAC, "std": _POS})
+_register(
+    "dirac",
+    "torch",
+    {"groups": 1},
+    lambda p, fi, fo, s: Plan("dirac", (p["groups"],)),
+    checks={"groups": _INT1},
+)
+_register(
+    "sparse",
+    "torch",
+    {"sparsity": None, "std": 0.01},
+    lambda p, fi, fo, s: Plan("sparse", (p["sparsity"], p["std"])),
+    checks={"sparsity": _FRAC, "std": _POS},
+)
 _register("torch_default", "torch", {},
           lambda p, fi, fo, s: _kaiming({"a": math.sqrt(5.0), "mode": "fan_in", "nonlinearity": "leaky_relu"},
                                         fi, fo, True),
@@ -307,8 +354,13 @@ _register("jax.variance_scaling", "jax",
                                                  normal_is_truncated=False),
           checks={"scale": _POS, "mode": _MODE, "distribution": _JDIST, "in_axis": _AXES, "out_axis": _AXES,
                   "batch_axis": _AXES}, doc="'normal' is untruncated")
-_register("jax.orthogonal", "jax", {"scale": 1.0, "column_axis": -1},
-          lambda p, fi, fo, s: Plan("orthogonal", (p["scale"],)), checks={"scale": _NUM, "column_axis": _AXES})
+_register(
+    "jax.orthogonal",
+    "jax",
+    {"scale": 1.0, "column_axis": -1},
+    lambda p, fi, fo, s: Plan("orthogonal", (p["scale"],)),
+    checks={"scale": _NUM, "column_axis": _AXES},
+)
 _register("delta_orthogonal", "jax", {"scale": 1.0, "column_axis": -1},
           lambda p, fi, fo, s: Plan("delta_orthogonal", (p["scale"],)),
           aliases=("jax.delta_orthogonal",), checks={"scale": _NUM, "column_axis": _AXES})
@@ -319,18 +371,35 @@ for _act, _f in (("logistic", 1.0), ("tanh", 4.0), ("relu", math.sqrt(2.0))):
               doc=f"Kwon et al. table: r = {_f:g} sqrt(6/(n_in+n_out))")
     _register(f"kwon_{_act}_normal", "literature", {}, _kwon(_f, False),
               doc=f"Kwon et al. table: sigma = {_f:g} sqrt(2/(n_in+n_out)), untruncated")
-_register("sparse_martens", "literature", {"k": 15, "scale": 1.0},
-          lambda p, fi, fo, s: Plan("sparse_martens", (p["k"], p["scale"])), checks={"k": _INT1, "scale": _POS})
+_register(
+    "sparse_martens",
+    "literature",
+    {"k": 15, "scale": 1.0},
+    lambda p, fi, fo, s: Plan("sparse_martens", (p["k"], p["scale"])),
+    checks={"k": _INT1, "scale": _POS},
+)
 _register("lsuv", "literature", {"tol": 0.02, "max_iter": 20, "base": "orthogonal"},
           lambda p, fi, fo, s: get_initializer(p["base"]).plan((int(fi), int(fo))),
           checks={"tol": _POS, "max_iter": _INT1, "base": _STR},
           doc="data-dependent (Mishkin & Matas 2016); runs inside simulate and sweeps")
 
-_KERAS_CLASSES = {"zeros": "Zeros", "ones": "Ones", "constant": "Constant", "random_normal": "RandomNormal",
-                  "random_uniform": "RandomUniform", "truncated_normal": "TruncatedNormal",
-                  "variance_scaling": "VarianceScaling", "orthogonal": "Orthogonal", "identity": "Identity",
-                  "lecun_uniform": "LecunUniform", "lecun_normal": "LecunNormal", "glorot_uniform": "GlorotUniform",
-                  "glorot_normal": "GlorotNormal", "he_uniform": "HeUniform", "he_normal": "HeNormal"}
+_KERAS_CLASSES = {
+    "zeros": "Zeros",
+    "ones": "Ones",
+    "constant": "Constant",
+    "random_normal": "RandomNormal",
+    "random_uniform": "RandomUniform",
+    "truncated_normal": "TruncatedNormal",
+    "variance_scaling": "VarianceScaling",
+    "orthogonal": "Orthogonal",
+    "identity": "Identity",
+    "lecun_uniform": "LecunUniform",
+    "lecun_normal": "LecunNormal",
+    "glorot_uniform": "GlorotUniform",
+    "glorot_normal": "GlorotNormal",
+    "he_uniform": "HeUniform",
+    "he_normal": "HeNormal",
+}
 for _name, _cls in _KERAS_CLASSES.items():
     _ALIASES[_key(_cls)] = _name
     _ALIASES[_key("keras." + _name)] = _name
@@ -377,7 +446,7 @@ class Initializer:
         return self.name == "lsuv"
 
     @property
-    def sampled(self) -> "Initializer":
+    def sampled(self) -> Initializer:
         """The initializer whose draws a network starts from: LSUV's base, otherwise itself."""
         return get_initializer(self.params["base"]) if self.is_data_dependent else self
 
@@ -465,8 +534,9 @@ def _orthogonal(a, shape, stream, axes, column_axis) -> np.ndarray:
     size = math.prod(shape)
     if column_axis is None:
         rows = shape[0]
-        return (a[0] * orthogonal_matrices(np.array([[rows, size // rows]]), *stream[:2], np.array(stream[2:]))[0]
-                ).reshape(shape)
+        return (
+            a[0] * orthogonal_matrices(np.array([[rows, size // rows]]), *stream[:2], np.array(stream[2:]))[0]
+        ).reshape(shape)
     nd = len(shape)
     c_axis = column_axis % nd if nd else 0
     moved = tuple(s for i, s in enumerate(shape) if i != c_axis) + (shape[c_axis],) if nd else (1,)
@@ -531,8 +601,14 @@ def _sparse_martens(a, shape, stream, axes, column_axis) -> np.ndarray:
 
 
 #: The sampler of each structured kind: ``(args, shape, (seed, trial, tensor_id), axes, column_axis)``.
-_STRUCTURED = {Kind.ORTHOGONAL: _orthogonal, Kind.IDENTITY: _identity, Kind.DIRAC: _dirac,
-               Kind.DELTA_ORTHOGONAL: _delta_orthogonal, Kind.SPARSE: _sparse, Kind.SPARSE_MARTENS: _sparse_martens}
+_STRUCTURED = {
+    Kind.ORTHOGONAL: _orthogonal,
+    Kind.IDENTITY: _identity,
+    Kind.DIRAC: _dirac,
+    Kind.DELTA_ORTHOGONAL: _delta_orthogonal,
+    Kind.SPARSE: _sparse,
+    Kind.SPARSE_MARTENS: _sparse_martens,
+}
 
 
 def _place(nd, i_ax, o_ax, i, o, centre):
@@ -590,7 +666,9 @@ def _parse_spec(spec) -> tuple:
     if "class_name" in spec:
         config = spec.get("config") or {}
         if not isinstance(config, dict):
-            raise ValueError(f"initializer spec {spec!r}: config must be a table of parameters, got {config!r}")
+            raise ValueError(
+                f"initializer spec {spec!r}: config must be a table of parameters, got {config!r}"
+            )
         config = dict(config)
         seed = config.pop("seed", None)
         config.pop("dtype", None)
@@ -625,7 +703,9 @@ def _get_initializer(spec, **params) -> Initializer:
     unknown = set(params) - set(entry.defaults)
     if unknown:
         allowed = ", ".join(entry.defaults) or "none"
-        raise ValueError(f"initializer {canonical!r} got unknown parameter(s) {sorted(unknown)}; allowed: {allowed}")
+        raise ValueError(
+            f"initializer {canonical!r} got unknown parameter(s) {sorted(unknown)}; allowed: {allowed}"
+        )
     params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
     for k, v in params.items():
         pred, what = entry.checks.get(k, (lambda v: True, ""))

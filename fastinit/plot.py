@@ -34,7 +34,9 @@ def sweep_figure(df: pd.DataFrame, path=None):
             ax.set_xlabel("layer")
         last = df[(df["activation"] == act)].sort_values("layer").groupby("config_id").last()
         heat = last.assign(v=np.log10(last["preact_sq"].where(last["preact_sq"] > 0)))
-        grid = heat.pivot_table(index="initializer", columns="depth", values="v", aggfunc="median").reindex(inits)
+        grid = heat.pivot_table(index="initializer", columns="depth", values="v", aggfunc="median").reindex(
+            inits
+        )
         ax = axes[2, a]
         im = ax.imshow(grid.to_numpy(float), aspect="auto", cmap="coolwarm", vmin=-10, vmax=10)
         ax.set_yticks(range(len(inits)), inits, fontsize=7)
@@ -44,7 +46,9 @@ def sweep_figure(df: pd.DataFrame, path=None):
         fig.colorbar(im, ax=ax)
     handles, labels = axes[0, -1].get_legend_handles_labels()
     fig.tight_layout(rect=(0, 0, 1 - 2.6 / fig.get_figwidth(), 1))
-    fig.legend(handles, labels, fontsize=7, loc="upper right", frameon=False)   # beside the panels, not on them
+    fig.legend(
+        handles, labels, fontsize=7, loc="upper right", frameon=False
+    )  # beside the panels, not on them
     if path is not None:
         fig.savefig(path, dpi=90)
     return fig

@@ -125,7 +125,9 @@ def philox_words(seed, trial, tensor, first_block, draw, sub, out):
     s = np.uint64(seed)
     c1 = (np.uint64(draw) << _S8) | np.uint64(sub)
     for i in range(out.shape[0] // 4):
-        w = philox4x32_10(np.uint64(first_block + i), c1, np.uint64(tensor), np.uint64(trial), s & _MASK, s >> _S32)
+        w = philox4x32_10(
+            np.uint64(first_block + i), c1, np.uint64(tensor), np.uint64(trial), s & _MASK, s >> _S32
+        )
         out[4 * i] = w[0]
         out[4 * i + 1] = w[1]
         out[4 * i + 2] = w[2]
@@ -176,7 +178,9 @@ def ziggurat_rejected(w, seed, trial, tensor, element, draw):
         if idx == 0:
             while sub < 253:
                 sub += 1
-                xx = -_ZINV_R * math.log(word_to_uniform(element_word(seed, trial, tensor, element, draw, sub)))
+                xx = -_ZINV_R * math.log(
+                    word_to_uniform(element_word(seed, trial, tensor, element, draw, sub))
+                )
                 sub += 1
                 yy = -math.log(word_to_uniform(element_word(seed, trial, tensor, element, draw, sub)))
                 if yy + yy > xx * xx:

@@ -46,13 +46,36 @@ def simulate(initializer, activation, depth: int | None = None, width: int | Non
     import pandas as pd
 
     from . import engine
-    shape = engine.make_shape(depth, width, widths=widths, batch=batch, seed=seed, trial=trial, input=input,
-                              input_corr=input_corr, dtype=dtype, backward=backward, jacobian=jacobian, loss=loss)
+    shape = engine.make_shape(
+        depth,
+        width,
+        widths=widths,
+        batch=batch,
+        seed=seed,
+        trial=trial,
+        input=input,
+        input_corr=input_corr,
+        dtype=dtype,
+        backward=backward,
+        jacobian=jacobian,
+        loss=loss,
+    )
     variant = engine.make_variant(initializer, activation, bias_initializer)
     metrics = engine.run_group(shape, [variant])[0]
     df = pd.DataFrame({"layer": np.arange(1, shape.depth + 1), **engine.metric_columns(metrics)})
-    df.attrs.update(initializer=variant.initializer.label, activation=variant.activation.label,
-                    bias_initializer=variant.bias_initializer.label, widths=list(shape.widths), batch=shape.batch,
-                    seed=shape.seed, trial=shape.trial, input=shape.input, input_corr=shape.input_corr,
-                    dtype=shape.dtype, backward=shape.backward, jacobian=shape.jacobian, loss=shape.loss)
+    df.attrs.update(
+        initializer=variant.initializer.label,
+        activation=variant.activation.label,
+        bias_initializer=variant.bias_initializer.label,
+        widths=list(shape.widths),
+        batch=shape.batch,
+        seed=shape.seed,
+        trial=shape.trial,
+        input=shape.input,
+        input_corr=shape.input_corr,
+        dtype=shape.dtype,
+        backward=shape.backward,
+        jacobian=shape.jacobian,
+        loss=shape.loss,
+    )
     return df

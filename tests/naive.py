@@ -50,7 +50,8 @@ K, W, F, R = _tables()
 def normal(seed, trial, tensor, e, draw=0):
     """The ziggurat, written out: one word per try; sub-words for wedge and tail tests."""
     sub = 0
-    uni = lambda s: (word(seed, trial, tensor, e, draw, s) + 0.5) * 2.0 ** -32
+    def uni(s):
+        return (word(seed, trial, tensor, e, draw, s) + 0.5) * 2.0 ** -32
     w = word(seed, trial, tensor, e, draw, 0)
     while True:
         idx, sign, pos = w & 0xFF, (w >> 8) & 1, w >> 9

@@ -39,23 +39,46 @@ CASES = [
     ("random_uniform", {}, _uniform(-0.05, 0.05)),
     ("random_uniform", {"minval": -0.5, "maxval": 0.5}, _uniform(-0.5, 0.5)),
     ("truncated_normal", {"stddev": 0.3}, _trunc(0, 0.3, -2, 2)),
-    ("variance_scaling", {"scale": 2.0, "distribution": "normal"}, _trunc(0, math.sqrt(2 / N_IN) / TRUNC_STD_2, -2, 2)),
-    ("variance_scaling", {"mode": "fan_out", "distribution": "untruncated_normal"}, _norm(0, math.sqrt(1 / N_OUT))),
-    ("variance_scaling", {"mode": "fan_avg", "distribution": "uniform"},
-     _uniform(-math.sqrt(3 / fan_avg), math.sqrt(3 / fan_avg))),
+    (
+        "variance_scaling",
+        {"scale": 2.0, "distribution": "normal"},
+        _trunc(0, math.sqrt(2 / N_IN) / TRUNC_STD_2, -2, 2),
+    ),
+    (
+        "variance_scaling",
+        {"mode": "fan_out", "distribution": "untruncated_normal"},
+        _norm(0, math.sqrt(1 / N_OUT)),
+    ),
+    (
+        "variance_scaling",
+        {"mode": "fan_avg", "distribution": "uniform"},
+        _uniform(-math.sqrt(3 / fan_avg), math.sqrt(3 / fan_avg)),
+    ),
     ("lecun_uniform", {}, _uniform(-math.sqrt(3 / N_IN), math.sqrt(3 / N_IN))),
     ("lecun_normal", {}, _trunc(0, math.sqrt(1 / N_IN) / TRUNC_STD_2, -2, 2)),
     ("glorot_uniform", {}, _uniform(-math.sqrt(6 / (N_IN + N_OUT)), math.sqrt(6 / (N_IN + N_OUT)))),
-    ("glorot_uniform", {"gain": 4.0}, _uniform(-4 * math.sqrt(6 / (N_IN + N_OUT)), 4 * math.sqrt(6 / (N_IN + N_OUT)))),
+    (
+        "glorot_uniform",
+        {"gain": 4.0},
+        _uniform(-4 * math.sqrt(6 / (N_IN + N_OUT)), 4 * math.sqrt(6 / (N_IN + N_OUT))),
+    ),
     ("glorot_normal", {}, _trunc(0, math.sqrt(2 / (N_IN + N_OUT)) / TRUNC_STD_2, -2, 2)),
     ("he_uniform", {}, _uniform(-math.sqrt(6 / N_IN), math.sqrt(6 / N_IN))),
     ("he_normal", {}, _trunc(0, math.sqrt(2 / N_IN) / TRUNC_STD_2, -2, 2)),
     ("he_normal", {"negative_slope": 0.2}, _trunc(0, math.sqrt(2 / (1.04 * N_IN)) / TRUNC_STD_2, -2, 2)),
-    ("he_uniform", {"negative_slope": 0.2}, _uniform(-math.sqrt(6 / (1.04 * N_IN)), math.sqrt(6 / (1.04 * N_IN)))),
+    (
+        "he_uniform",
+        {"negative_slope": 0.2},
+        _uniform(-math.sqrt(6 / (1.04 * N_IN)), math.sqrt(6 / (1.04 * N_IN))),
+    ),
     ("uniform", {}, _uniform(0, 1)),
     ("normal", {"std": 0.5}, _norm(0, 0.5)),
     ("trunc_normal", {"std": 0.5, "a": -0.3, "b": 0.8}, _trunc(0, 0.5, -0.6, 1.6)),
-    ("xavier_uniform", {"gain": 2.0}, _uniform(-2 * math.sqrt(6 / (N_IN + N_OUT)), 2 * math.sqrt(6 / (N_IN + N_OUT)))),
+    (
+        "xavier_uniform",
+        {"gain": 2.0},
+        _uniform(-2 * math.sqrt(6 / (N_IN + N_OUT)), 2 * math.sqrt(6 / (N_IN + N_OUT))),
+    ),
     ("xavier_normal", {}, _norm(0, math.sqrt(2 / (N_IN + N_OUT)))),
     ("kaiming_uniform", {}, _uniform(-math.sqrt(6 / N_IN), math.sqrt(6 / N_IN))),
     ("kaiming_normal", {}, _norm(0, math.sqrt(2 / N_IN))),
@@ -66,10 +89,18 @@ CASES = [
     ("jax.normal", {"stddev": 0.1}, _norm(0, 0.1)),
     ("jax.truncated_normal", {"stddev": 0.1, "lower": -1.0, "upper": 3.0}, _trunc(0, 0.1, -1, 3)),
     ("jax.variance_scaling", {"distribution": "normal"}, _norm(0, math.sqrt(1 / N_IN))),
-    ("jax.variance_scaling", {"distribution": "truncated_normal"}, _trunc(0, math.sqrt(1 / N_IN) / TRUNC_STD_2, -2, 2)),
+    (
+        "jax.variance_scaling",
+        {"distribution": "truncated_normal"},
+        _trunc(0, math.sqrt(1 / N_IN) / TRUNC_STD_2, -2, 2),
+    ),
     ("kwon_logistic_uniform", {}, _uniform(-math.sqrt(6 / (N_IN + N_OUT)), math.sqrt(6 / (N_IN + N_OUT)))),
     ("kwon_logistic_normal", {}, _norm(0, math.sqrt(2 / (N_IN + N_OUT)))),
-    ("kwon_tanh_uniform", {}, _uniform(-4 * math.sqrt(6 / (N_IN + N_OUT)), 4 * math.sqrt(6 / (N_IN + N_OUT)))),
+    (
+        "kwon_tanh_uniform",
+        {},
+        _uniform(-4 * math.sqrt(6 / (N_IN + N_OUT)), 4 * math.sqrt(6 / (N_IN + N_OUT))),
+    ),
     ("kwon_tanh_normal", {}, _norm(0, 4 * math.sqrt(2 / (N_IN + N_OUT)))),
     ("kwon_relu_uniform", {}, _uniform(-math.sqrt(12 / (N_IN + N_OUT)), math.sqrt(12 / (N_IN + N_OUT)))),
     ("kwon_relu_normal", {}, _norm(0, math.sqrt(4 / (N_IN + N_OUT)))),
@@ -131,7 +162,13 @@ def test_identity_eye_dirac_delta_orthogonal():
     np.testing.assert_array_equal(fi.initialize("identity", (3, 5), gain=2.0), 2 * np.eye(3, 5))
     np.testing.assert_array_equal(fi.initialize("eye", (4, 2)), np.eye(4, 2))
     d = fi.initialize("dirac", (4, 2, 4, 4), layout="torch", groups=2)
-    assert d.sum() == 4 and d[0, 0, 2, 2] == 1 and d[1, 1, 2, 2] == 1 and d[2, 0, 2, 2] == 1 and d[3, 1, 2, 2] == 1
+    assert (
+        d.sum() == 4
+        and d[0, 0, 2, 2] == 1
+        and d[1, 1, 2, 2] == 1
+        and d[2, 0, 2, 2] == 1
+        and d[3, 1, 2, 2] == 1
+    )
     k = fi.initialize("delta_orthogonal", (4, 4, 3, 6), dtype="float64")  # Keras/JAX HWIO layout
     centre = k[1, 1]  # (k - 1) // 2 = 1
     np.testing.assert_allclose(centre @ centre.T, np.eye(3), atol=1e-12)
@@ -188,8 +225,10 @@ def test_names_resolve_by_owner_and_prefix():
     assert g("jax.kaiming_normal").name == "he_normal"
     assert g("jax.uniform").name == "jax.uniform" and g("uniform").name == "uniform"
     assert g("torch.uniform").name == "uniform" and g("torch.orthogonal").name == "orthogonal"
-    spec = {"class_name": "VarianceScaling", "config": {"scale": 2.0, "mode": "fan_in", "distribution": "normal",
-                                                         "seed": 7}}
+    spec = {
+        "class_name": "VarianceScaling",
+        "config": {"scale": 2.0, "mode": "fan_in", "distribution": "normal", "seed": 7},
+    }
     init = g(spec)
     assert init.get_config()["scale"] == 2.0 and init.default_seed == 7
     assert g({"name": "random_uniform", "minval": -0.5, "maxval": 0.5}).label == \
@@ -229,7 +268,11 @@ BAD = [
     (lambda: fi.get_initializer("glorot_uniform", scale=2), ValueError, "unknown parameter.*scale"),
     (lambda: fi.get_initializer("variance_scaling", scale=-1.0), ValueError, "scale=-1.0"),
     (lambda: fi.get_initializer("random_normal", stddev=0), ValueError, "stddev=0"),
-    (lambda: fi.get_initializer("random_uniform", minval=1.0, maxval=0.5), ValueError, "minval=1.0 must be < maxval"),
+    (
+        lambda: fi.get_initializer("random_uniform", minval=1.0, maxval=0.5),
+        ValueError,
+        "minval=1.0 must be < maxval",
+    ),
     (lambda: fi.get_initializer("variance_scaling", mode="fan_sum"), ValueError, "mode='fan_sum'"),
     (lambda: fi.get_initializer("kaiming_normal", nonlinearity="gelu"), ValueError, "gelu"),
     (lambda: fi.get_initializer("sparse"), ValueError, "sparsity"),

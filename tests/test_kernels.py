@@ -8,16 +8,20 @@ import pytest
 
 import fastinit as fi
 from fastinit import kernels
+from fastinit.engine import make_shape, make_variant, plan_call, run_group, run_groups
 from fastinit.kernels import views
 from fastinit.rng import BIAS_TENSOR, INPUT_TENSOR, PROBE_TENSOR, TARGET_TENSOR
-from fastinit.engine import make_shape, make_variant, plan_call, run_group, run_groups
 
 
 def _reference(init, act, widths, batch, seed=0, trial=0, bias="zeros", loss="probe", corr=None, a=0.0):
-    ws = [fi.initialize(init, (widths[l - 1], widths[l]), seed=seed, trial=trial, tensor_id=l, dtype="float64")
-          for l in range(1, len(widths))]
-    bs = [fi.initialize(bias, (widths[l],), seed=seed, trial=trial, tensor_id=BIAS_TENSOR + l, dtype="float64")
-          for l in range(1, len(widths))]
+    ws = [
+        fi.initialize(init, (widths[l - 1], widths[l]), seed=seed, trial=trial, tensor_id=l, dtype="float64")
+        for l in range(1, len(widths))
+    ]
+    bs = [
+        fi.initialize(bias, (widths[l],), seed=seed, trial=trial, tensor_id=BIAS_TENSOR + l, dtype="float64")
+        for l in range(1, len(widths))
+    ]
     x0 = naive.normals(seed, trial, INPUT_TENSOR, batch * widths[0]).reshape(batch, widths[0])
     if corr is not None:
         x0[1::2] = corr * x0[0::2] + math.sqrt(1 - corr ** 2) * x0[1::2]
@@ -26,21 +30,41 @@ def _reference(init, act, widths, batch, seed=0, trial=0, bias="zeros", loss="pr
     return ws, bs, x0, g
 
 
-CASES = [("he_normal", "relu", {}), ("glorot_uniform", "tanh", {"bias": {"name": "random_normal", "stddev": 0.1}}),
-         ("orthogonal", "sigmoid", {"corr": 0.3}), ("lecun_normal", "selu", {"loss": "mse"}),
-         ("kaiming_uniform", {"name": "leaky_relu", "negative_slope": 0.2}, {}),
-         ({"name": "sparse_martens", "k": 4}, "softsign", {"bias": "ones"}), ("random_uniform", "hard_tanh", {}),
-         ("glorot_normal", "gelu", {}), ("he_uniform", "silu", {}), ("xavier_normal", "softplus", {}),
-         ("he_normal", {"name": "elu", "alpha": 0.5}, {}), ("zeros", "tanh", {"bias": "ones"}),
-         ("torch_default", "gelu_tanh", {}), ("jax.normal", "erf", {"bias": {"name": "random_uniform"}})]
+CASES = [
+    ("he_normal", "relu", {}),
+    ("glorot_uniform", "tanh", {"bias": {"name": "random_normal", "stddev": 0.1}}),
+    ("orthogonal", "sigmoid", {"corr": 0.3}),
+    ("lecun_normal", "selu", {"loss": "mse"}),
+    ("kaiming_uniform", {"name": "leaky_relu", "negative_slope": 0.2}, {}),
+    ({"name": "sparse_martens", "k": 4}, "softsign", {"bias": "ones"}),
+    ("random_uniform", "hard_tanh", {}),
+    ("glorot_normal", "gelu", {}),
+    ("he_uniform", "silu", {}),
+    ("xavier_normal", "softplus", {}),
+    ("he_normal", {"name": "elu", "alpha": 0.5}, {}),
+    ("zeros", "tanh", {"bias": "ones"}),
+    ("torch_default", "gelu_tanh", {}),
+    ("jax.normal", "erf", {"bias": {"name": "random_uniform"}}),
+]
 
 
 @pytest.mark.parametrize("init,act,opts", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_network_matches_naive_float64(init, act, opts):
     widths = [12, 16, 9, 16, 8]
     corr, loss, bias = opts.get("corr"), opts.get("loss", "probe"), opts.get("bias", "zeros")
-    df = fi.simulate(init, act, widths=widths, batch=10, seed=3, trial=1, bias_initializer=bias, dtype="float64",
-                     jacobian=True, input_corr=corr, loss=loss)
+    df = fi.simulate(
+        init,
+        act,
+        widths=widths,
+        batch=10,
+        seed=3,
+        trial=1,
+        bias_initializer=bias,
+        dtype="float64",
+        jacobian=True,
+        input_corr=corr,
+        loss=loss,
+    )
     a = fi.get_activation(act)
     ws, bs, x0, g = _reference(init, act, widths, 10, 3, 1, bias, loss, corr)
     ref = naive.network(ws, bs, x0, a.name, a.param, g, loss, corr is not None, a.saturation_level)
@@ -74,11 +98,21 @@ def test_naive_gradients_agree_with_finite_differences():
                 wm = [w.copy() for w in ws]
                 wp[l][i, j] += eps
                 wm[l][i, j] -= eps
-                fd = (naive.loss_value(wp, bs, x0, a, 0.0, g, loss) - naive.loss_value(wm, bs, x0, a, 0.0, g, loss)) / (2 * eps)
+                fd = (
+                    naive.loss_value(wp, bs, x0, a, 0.0, g, loss)
+                    - naive.loss_value(wm, bs, x0, a, 0.0, g, loss)
+                ) / (2 * eps)
                 assert fd == pytest.approx(grads[l][i, j], rel=1e-6, abs=1e-9)
     # and the kernel's gradient norms are the norms of these gradients
-    df = fi.simulate("glorot_normal", a, widths=widths, batch=4, bias_initializer={"name": "random_normal", "stddev": 0.3},
-                     dtype="float64", loss="mse")
+    df = fi.simulate(
+        "glorot_normal",
+        a,
+        widths=widths,
+        batch=4,
+        bias_initializer={"name": "random_normal", "stddev": 0.3},
+        dtype="float64",
+        loss="mse",
+    )
     ws, bs, x0, t = _reference("glorot_normal", a, widths, 4, bias={"name": "random_normal", "stddev": 0.3},
                                loss="mse")
     grads = naive.weight_gradients(ws, bs, x0, a, 0.0, t, "mse")
@@ -97,9 +131,26 @@ def _user_code(c, out):
     # a user's own @njit code drives the public kernels
     z = kernels.fill_normal(np.empty(8), 0, 0, 1)
     ws = np.empty((numba.get_num_threads(), kernels.workspace_length(c.widths, c.x0.shape[1])))
-    classes = kernels.unit_classes(c.widths, c.weights, np.empty((c.weights.shape[0], c.widths[1:].sum()), np.int64))
-    kernels.network_statistics(c.nets_int, c.nets_real, c.widths, c.depths, c.x0, c.grad_seed, c.weights, c.biases,
-                               classes, 0, False, True, False, ws, out)
+    classes = kernels.unit_classes(
+        c.widths, c.weights, np.empty((c.weights.shape[0], c.widths[1:].sum()), np.int64)
+    )
+    kernels.network_statistics(
+        c.nets_int,
+        c.nets_real,
+        c.widths,
+        c.depths,
+        c.x0,
+        c.grad_seed,
+        c.weights,
+        c.biases,
+        classes,
+        0,
+        False,
+        True,
+        False,
+        ws,
+        out,
+    )
     return out[:, 0, -1, 2].sum() + z[0] * 0.0
 
 
@@ -158,8 +209,15 @@ def test_groups_in_one_call_equal_separate_calls():
 def test_one_pass_serves_every_depth(batch, backward):
     """A depth-D network reported from a deeper call equals the depth-D network run alone, bit for
     bit (batch 4 takes the Gram-matrix path for gradient norms)."""
-    variants = [make_variant(i, a) for i, a in (("he_normal", "tanh"), ("lsuv", "relu"), ("identity", "linear"),
-                                                ("glorot_uniform", "selu"))]
+    variants = [
+        make_variant(i, a)
+        for i, a in (
+            ("he_normal", "tanh"),
+            ("lsuv", "relu"),
+            ("identity", "linear"),
+            ("glorot_uniform", "selu"),
+        )
+    ]
     deep = run_groups([(make_shape(7, 10, batch=batch, backward=backward), variants)], depths=[1, 3, 7])[0]
     for k, d in enumerate((1, 3, 7)):
         alone = run_group(make_shape(d, 10, batch=batch, backward=backward), variants)
@@ -171,8 +229,11 @@ def test_one_pass_serves_every_depth(batch, backward):
 
 def test_batched_equals_single_and_any_thread_count():
     shape = make_shape(4, 24, batch=8)
-    variants = [make_variant(i, a) for i in ("he_normal", "orthogonal", "random_uniform", "sparse_martens", "lsuv")
-                for a in ("relu", "tanh")]
+    variants = [
+        make_variant(i, a)
+        for i in ("he_normal", "orthogonal", "random_uniform", "sparse_martens", "lsuv")
+        for a in ("relu", "tanh")
+    ]
     n = numba.config.NUMBA_NUM_THREADS
     results = []
     for t in sorted({1, n}):
@@ -236,7 +297,9 @@ def test_distinct_units_against_naive(n_out):
 
 
 def test_lsuv_sets_unit_preactivation_variance():
-    df = fi.simulate("lsuv", "tanh", depth=6, width=64, batch=64, bias_initializer={"name": "constant", "value": 0.3})
+    df = fi.simulate(
+        "lsuv", "tanh", depth=6, width=64, batch=64, bias_initializer={"name": "constant", "value": 0.3}
+    )
     assert np.all(abs(df["preact_var"] - 1) < 0.02)
     df2 = fi.simulate({"name": "lsuv", "base": "he_normal", "tol": 0.1}, "relu", depth=6, width=64, batch=64)
     assert np.all(abs(df2["preact_var"] - 1) < 0.1)
@@ -306,12 +369,24 @@ def test_he_relu_preserves_and_glorot_halves_signal():
     Tolerance: 4 standard errors of the mean over seeds (the fluctuation across networks is
     measured, not assumed).
     """
-    he = np.array([fi.simulate("he_normal", "relu", depth=30, width=512, batch=32, seed=s, backward=False)["preact_sq"]
-                   for s in range(12)])
+    he = np.array(
+        [
+            fi.simulate("he_normal", "relu", depth=30, width=512, batch=32, seed=s, backward=False)[
+                "preact_sq"
+            ]
+            for s in range(12)
+        ]
+    )
     ratio = he[:, -1] / he[:, 0]
     assert abs(ratio.mean() - 1) < 4 * ratio.std(ddof=1) / math.sqrt(len(ratio)) + 1e-3
-    gl = np.array([fi.simulate("glorot_normal", "relu", depth=30, width=512, batch=32, seed=s, backward=False)["preact_sq"]
-                   for s in range(12)])
+    gl = np.array(
+        [
+            fi.simulate("glorot_normal", "relu", depth=30, width=512, batch=32, seed=s, backward=False)[
+                "preact_sq"
+            ]
+            for s in range(12)
+        ]
+    )
     per_layer = (gl[:, -1] / gl[:, 0]) ** (1 / 29)
     assert abs(per_layer.mean() - 0.5) < 4 * per_layer.std(ddof=1) / math.sqrt(len(per_layer)) + 1e-3
 
@@ -330,8 +405,25 @@ def test_blow_up_statistics_are_nan_not_zero():
     assert not np.isfinite(last["preact_var"]) and not np.isfinite(last["act_var"])
 
 
-@pytest.mark.parametrize("name", ["linear", "sigmoid", "tanh", "softsign", "hard_tanh", "relu", "leaky_relu", "elu",
-                                  "selu", "gelu", "gelu_tanh", "silu", "softplus", "erf"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "linear",
+        "sigmoid",
+        "tanh",
+        "softsign",
+        "hard_tanh",
+        "relu",
+        "leaky_relu",
+        "elu",
+        "selu",
+        "gelu",
+        "gelu_tanh",
+        "silu",
+        "softplus",
+        "erf",
+    ],
+)
 def test_vectorised_activation_pass_matches_naive(name):
     from fastinit.kernels.activate import ACT_CHUNK, activate_into
     rs = np.random.default_rng(1)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from record_reference import DATA, record
 
 INTEGER_METRICS = ("distinct_units", "nonfinite")
@@ -22,7 +21,9 @@ def tables():
 
 def _orthogonal_rows(df: pd.DataFrame) -> np.ndarray:
     names = df["initializer"].astype(str) if "initializer" in df else pd.Series([""] * len(df))
-    return (names.str.contains("orthogonal") | (names == "lsuv")).to_numpy()   # lsuv's default base is orthogonal
+    return (
+        names.str.contains("orthogonal") | (names == "lsuv")
+    ).to_numpy()  # lsuv's default base is orthogonal
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in DATA.glob("*.parquet")))

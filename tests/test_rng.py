@@ -1,3 +1,4 @@
+import naive
 import numba
 import numpy as np
 import pytest
@@ -5,8 +6,6 @@ from scipy import stats
 
 import fastinit as fi
 from fastinit.kernels import fill_normal, fill_uniform
-
-import naive
 
 KATS = [((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
         ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
@@ -42,8 +41,12 @@ def test_philox_matches_reference_on_random_counters():
 def test_samplers_match_reference():
     seed = 2 ** 40 + 7
     np.testing.assert_array_equal(fill_uniform(np.empty(37), seed, 3, 5), naive.uniforms(seed, 3, 5, 37))
-    np.testing.assert_allclose(fill_normal(np.empty(37), seed, 3, 5), naive.normals(seed, 3, 5, 37), rtol=1e-12)
-    assert fi.rng.standard_normal(seed, 3, 5, 10, 0) == pytest.approx(naive.normals(seed, 3, 5, 11)[10], rel=1e-12)
+    np.testing.assert_allclose(
+        fill_normal(np.empty(37), seed, 3, 5), naive.normals(seed, 3, 5, 37), rtol=1e-12
+    )
+    assert fi.rng.standard_normal(seed, 3, 5, 10, 0) == pytest.approx(
+        naive.normals(seed, 3, 5, 11)[10], rel=1e-12
+    )
 
 
 def test_layer_base_draws_match_reference():
@@ -98,7 +101,9 @@ def test_ziggurat_rejection_paths_match_reference():
     n = 6000
     ref = naive.normals(11, 2, 7, n)
     np.testing.assert_allclose(fill_normal(np.empty(n), 11, 2, 7), ref, rtol=1e-13)
-    rejected = [e for e in range(n) if (naive.word(11, 2, 7, e) >> 9) >= naive.K[naive.word(11, 2, 7, e) & 0xFF]]
+    rejected = [
+        e for e in range(n) if (naive.word(11, 2, 7, e) >> 9) >= naive.K[naive.word(11, 2, 7, e) & 0xFF]
+    ]
     assert len(rejected) > 20   # the wedge and tail code ran
     assert np.abs(ref).max() > 3.0
 

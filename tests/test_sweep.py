@@ -16,17 +16,26 @@ from fastinit.sweep.plan import chunks
 
 SPEC = {
     "name": "tiny",
-    "grid": {"initializer": ["glorot_uniform", "he_normal", {"name": "random_uniform", "minval": -0.5, "maxval": 0.5}],
-             "activation": ["tanh", {"name": "leaky_relu", "negative_slope": 0.2}],
-             "depth": [2, 5], "width": [8, 16], "seed": [0, 1]},
+    "grid": {
+        "initializer": [
+            "glorot_uniform",
+            "he_normal",
+            {"name": "random_uniform", "minval": -0.5, "maxval": 0.5},
+        ],
+        "activation": ["tanh", {"name": "leaky_relu", "negative_slope": 0.2}],
+        "depth": [2, 5],
+        "width": [8, 16],
+        "seed": [0, 1],
+    },
     "settings": {"batch": 8, "dtype": "float32", "backward": True, "bias_initializer": "zeros"},
 }
 N_CONFIGS = 3 * 2 * 2 * 2 * 2
 
 
 def _cli(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "fastinit.cli", *args], capture_output=True, text=True, timeout=600,
-                          **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "fastinit.cli", *args], capture_output=True, text=True, timeout=600, **kw
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +47,15 @@ def test_grid_expansion_and_table(reference):
     df = reference
     assert df["config_id"].nunique() == N_CONFIGS
     assert len(df) == 3 * 2 * 2 * 2 * (2 + 5)
-    assert list(df.columns[:7]) == ["config_id", "initializer", "activation", "depth", "width", "seed", "layer"]
+    assert list(df.columns[:7]) == [
+        "config_id",
+        "initializer",
+        "activation",
+        "depth",
+        "width",
+        "seed",
+        "layer",
+    ]
     assert set(METRICS) <= set(df.columns)
     assert set(df["initializer"]) == {"glorot_uniform", "he_normal", "random_uniform(maxval=0.5,minval=-0.5)"}
     assert set(df["activation"]) == {"tanh", "leaky_relu(negative_slope=0.2)"}
@@ -58,18 +75,31 @@ def test_rows_equal_simulate(reference, depth):
 def test_every_row_equals_simulate_for_widths_trials_and_biases():
     # grid keys the reference spec lacks: widths, trial, bias_initializer, an LSUV initializer; a tiny
     # chunk_size splits groups across chunks
-    spec = {"grid": {"initializer": ["lecun_normal", {"name": "lsuv", "base": "orthogonal"}], "activation": ["relu", "tanh"],
-                     "widths": [[6, 5, 5], [4, 7, 5, 5]], "trial": [0, 3],
-                     "bias_initializer": ["zeros", {"name": "constant", "value": 0.1}]},
-            "settings": {"batch": 6, "seed": 7, "chunk_size": 3}}
+    spec = {
+        "grid": {
+            "initializer": ["lecun_normal", {"name": "lsuv", "base": "orthogonal"}],
+            "activation": ["relu", "tanh"],
+            "widths": [[6, 5, 5], [4, 7, 5, 5]],
+            "trial": [0, 3],
+            "bias_initializer": ["zeros", {"name": "constant", "value": 0.1}],
+        },
+        "settings": {"batch": 6, "seed": 7, "chunk_size": 3},
+    }
     df = fi.sweep(spec, progress=False)
     assert df["config_id"].nunique() == 2 * 2 * 2 * 2 * 2
     for (init, act, widths, trial, bias), rows in df.groupby(["initializer", "activation", "widths", "trial",
                                                                 "bias_initializer"]):
         init_spec = spec["grid"]["initializer"][0 if init == "lecun_normal" else 1]
         bias_spec = spec["grid"]["bias_initializer"][0 if bias == "zeros" else 1]
-        sim = fi.simulate(init_spec, act, widths=[int(w) for w in widths.split("-")], batch=6, seed=7, trial=trial,
-                          bias_initializer=bias_spec)
+        sim = fi.simulate(
+            init_spec,
+            act,
+            widths=[int(w) for w in widths.split("-")],
+            batch=6,
+            seed=7,
+            trial=trial,
+            bias_initializer=bias_spec,
+        )
         np.testing.assert_array_equal(rows[list(METRICS)].to_numpy(float), sim[list(METRICS)].to_numpy(float))
 
 
@@ -92,10 +122,20 @@ def test_spec_errors_reported_all_at_once():
     with pytest.raises(SpecError) as e:
         load_spec(bad)
     msg = str(e.value)
-    for needle in ("colour: unknown top-level key", "grid.initializer[0]", "did you mean 'he_normal'",
-                   "grid.initializer[1]", "minval=1.0 must be < maxval", "grid.activation[0]", "grid.depth[0]",
-                   "grid.width: must be a non-empty list", "grid.flavour: unknown key",
-                   "settings.batch: a list belongs in [grid]", "settings.dtype", "settings.chunk_size"):
+    for needle in (
+        "colour: unknown top-level key",
+        "grid.initializer[0]",
+        "did you mean 'he_normal'",
+        "grid.initializer[1]",
+        "minval=1.0 must be < maxval",
+        "grid.activation[0]",
+        "grid.depth[0]",
+        "grid.width: must be a non-empty list",
+        "grid.flavour: unknown key",
+        "settings.batch: a list belongs in [grid]",
+        "settings.dtype",
+        "settings.chunk_size",
+    ):
         assert needle in msg, needle
     with pytest.raises(SpecError, match="not valid TOML"):
         load_spec("name = 'x'\n[grid\n")
@@ -183,7 +223,9 @@ def test_resume_after_kill(tmp_path, reference):
     from fastinit.sweep.store import to_toml
     spec.write_text(to_toml(big))
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "fastinit.cli", "sweep", str(spec), "--out", str(out), "--quiet"])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fastinit.cli", "sweep", str(spec), "--out", str(out), "--quiet"]
+    )
     deadline = time.time() + 300
     while time.time() < deadline and len(list((out / "parts").glob("chunk-*.parquet"))) < 5:
         time.sleep(0.05)
@@ -225,6 +267,8 @@ def test_cli_commands(tmp_path):
     r = _cli("list", "--stats")
     assert "he_normal" in r.stdout
     bad = tmp_path / "bad.toml"
-    bad.write_text('name = "b"\n[grid]\ninitializer = ["nope"]\nactivation = ["relu"]\ndepth = [2]\nwidth = [4]\n')
+    bad.write_text(
+        'name = "b"\n[grid]\ninitializer = ["nope"]\nactivation = ["relu"]\ndepth = [2]\nwidth = [4]\n'
+    )
     r = _cli("sweep", str(bad), "--out", str(tmp_path / "b"))
     assert r.returncode == 2 and "grid.initializer[0]" in r.stderr

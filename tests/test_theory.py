@@ -131,7 +131,9 @@ def test_sweep_theory_columns():
                          bias_initializer={"name": "constant", "value": 0.1})
         for _, one in rows.groupby("seed"):
             for col in T.PREDICTED:
-                np.testing.assert_array_equal(one[f"{col}_theory"].to_numpy(), pred[col].to_numpy(), err_msg=col)
+                np.testing.assert_array_equal(
+                    one[f"{col}_theory"].to_numpy(), pred[col].to_numpy(), err_msg=col
+                )
 
 
 def _reference_predict(init, act, widths, bias_initializer="zeros", input="normal", input_corr=None,

@@ -18,13 +18,43 @@ import numpy as np
 from ..kernels.metrics import INTEGER_METRICS, METRICS
 from . import cpu
 from .cache import DEFAULT, Cache, clear_caches
-from .networks import (INPUTS, LOSSES, SETTING_CHECKS, SHAPE_DEFAULTS, Shape, Variant, check_bias_initializer, inputs, make_shape,
-                       make_variant)
+from .networks import (
+    INPUTS,
+    LOSSES,
+    SETTING_CHECKS,
+    SHAPE_DEFAULTS,
+    Shape,
+    Variant,
+    check_bias_initializer,
+    inputs,
+    make_shape,
+    make_variant,
+)
 from .plan import Call, memory_estimate, plan_call, stored_bytes, weight_rows
 
-__all__ = ["Cache", "Call", "DEFAULT", "INPUTS", "LOSSES", "SETTING_CHECKS", "SHAPE_DEFAULTS", "Shape", "Variant",
-           "check_bias_initializer", "clear_caches", "inputs", "make_shape", "make_variant", "memory_estimate",
-           "metric_columns", "plan_call", "run_group", "run_groups", "stored_bytes", "weight_rows"]
+__all__ = [
+    "Cache",
+    "Call",
+    "DEFAULT",
+    "INPUTS",
+    "LOSSES",
+    "SETTING_CHECKS",
+    "SHAPE_DEFAULTS",
+    "Shape",
+    "Variant",
+    "check_bias_initializer",
+    "clear_caches",
+    "inputs",
+    "make_shape",
+    "make_variant",
+    "memory_estimate",
+    "metric_columns",
+    "plan_call",
+    "run_group",
+    "run_groups",
+    "stored_bytes",
+    "weight_rows",
+]
 
 
 def run_groups(groups: list[tuple[Shape, list[Variant]]], depths=None, *, threads: int | None = None,

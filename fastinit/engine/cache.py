@@ -44,7 +44,9 @@ class Cache:
             self._orthogonal_held = 0
             self._params.clear()
 
-    def orthogonal(self, shapes: np.ndarray, seed: int, trial: int, tensor_ids: np.ndarray) -> list[np.ndarray]:
+    def orthogonal(
+        self, shapes: np.ndarray, seed: int, trial: int, tensor_ids: np.ndarray
+    ) -> list[np.ndarray]:
         """:func:`fastinit.kernels.orthogonal.orthogonal_matrices`, through the cache (read-only arrays)."""
         seed, trial = int(seed), int(trial)
         shapes = np.asarray(shapes, dtype=np.int64)

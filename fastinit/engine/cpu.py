@@ -12,6 +12,7 @@ import contextlib
 
 import numba
 import numpy as np
+
 from ..kernels import network as kn
 from ..kernels.blas import one_blas_thread
 from .plan import Call
@@ -37,6 +38,8 @@ def run_statistics(call: Call, threads: int | None = None) -> np.ndarray:
     depth = call.widths.shape[0] - 1
     out = np.empty((call.nets_int.shape[0], call.depths.shape[0], depth, kn.N_METRICS))
     with threads_for_call(threads):
-        ws = np.empty((numba.get_num_threads(), kn.workspace_length(call.widths, call.x0.shape[1])), call.x0.dtype)
+        ws = np.empty(
+            (numba.get_num_threads(), kn.workspace_length(call.widths, call.x0.shape[1])), call.x0.dtype
+        )
         kn.network_statistics(*call, ws, out)
     return out

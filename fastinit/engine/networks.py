@@ -75,7 +75,9 @@ def check_input(input, widths, batch):
     """The input kind (``"normal"``, ``"uniform01"`` or ``"array"``), the array if one, and the batch."""
     if isinstance(input, str):
         if input not in INPUTS:
-            raise ValueError(f"input={input!r} must be one of {INPUTS} or an array of shape (batch, {widths[0]})")
+            raise ValueError(
+                f"input={input!r} must be one of {INPUTS} or an array of shape (batch, {widths[0]})"
+            )
         return input, None, SHAPE_DEFAULTS["batch"] if batch is None else SETTING_CHECKS["batch"](batch)
     array = np.asarray(input)
     if array.dtype.kind not in "fiu" or array.ndim != 2 or array.shape[1] != widths[0] or array.shape[0] < 2:
@@ -141,7 +143,9 @@ def check_bias_initializer(bias_initializer) -> Initializer:
 
 def make_variant(initializer, activation, bias_initializer="zeros") -> Variant:
     """Resolve the initializer, activation and bias initializer of one network."""
-    return Variant(get_initializer(initializer), get_activation(activation), check_bias_initializer(bias_initializer))
+    return Variant(
+        get_initializer(initializer), get_activation(activation), check_bias_initializer(bias_initializer)
+    )
 
 
 def inputs(shape: Shape) -> tuple[np.ndarray, np.ndarray]:

@@ -53,8 +53,11 @@ def base_rows(codes) -> tuple[bool, bool, bool]:
     """Which base draws (normals, uniforms, orthogonal) a group whose weight rows have these codes
     stores: normals and uniforms when at least two rows share them, orthogonal matrices always."""
     codes = np.asarray(codes)
-    return (int(((codes == ks.NORMAL) | (codes == ks.TRUNCATED)).sum()) >= 2, int((codes == ks.UNIFORM).sum()) >= 2,
-            bool((codes == ks.ORTHOGONAL).any()))
+    return (
+        int(((codes == ks.NORMAL) | (codes == ks.TRUNCATED)).sum()) >= 2,
+        int((codes == ks.UNIFORM).sum()) >= 2,
+        bool((codes == ks.ORTHOGONAL).any()),
+    )
 
 
 def weight_code(initializer, shape: Shape) -> int:
@@ -71,7 +74,9 @@ def stored_bytes(shape: Shape, initializers: list) -> int:
     codes = [weight_code(init, shape) for init in rows.values()]
     n_w = sum(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
     n_units = sum(shape.widths[1:])
-    return n_w * (len(rows) * np.dtype(shape.dtype).itemsize + 8 * sum(base_rows(codes))) + 8 * n_units * len(rows)
+    return n_w * (len(rows) * np.dtype(shape.dtype).itemsize + 8 * sum(base_rows(codes))) + 8 * n_units * len(
+        rows
+    )
 
 
 def memory_estimate(shape: Shape, *, stored: int = 0, n_groups: int = 1, threads: int | None = None,
@@ -160,7 +165,9 @@ def _variant_tables(variants: list[Variant]) -> tuple:
     b_keys: dict = {}
     for v, (var, key) in enumerate(zip(variants, weight_rows([var.initializer for var in variants]))):
         t_int[v, kn.N_WEIGHT_ROW] = w_keys.setdefault(key, (len(w_keys), var.initializer.sampled))[0]
-        t_int[v, kn.N_BIAS_ROW] = b_keys.setdefault(var.bias_initializer.label, (len(b_keys), var.bias_initializer))[0]
+        t_int[v, kn.N_BIAS_ROW] = b_keys.setdefault(
+            var.bias_initializer.label, (len(b_keys), var.bias_initializer)
+        )[0]
         t_int[v, kn.N_ACT] = var.activation.code
         t_real[v, kn.R_ACT_PARAM] = var.activation.param
         t_real[v, kn.R_SAT] = var.activation.saturation_level
@@ -193,7 +200,9 @@ def _weights(groups: list, w_rows: dict, seeds: np.ndarray, trials: np.ndarray, 
         ks.fill_layers_rows(widths, seeds[with_base], trials[with_base], k, bases[k])
     for g, (shape, _) in enumerate(groups):
         if group_base[g, 2] >= 0:
-            qs = cache.orthogonal(np.array(layer_shapes), shape.seed, shape.trial, np.arange(1, shape.depth + 1))
+            qs = cache.orthogonal(
+                np.array(layer_shapes), shape.seed, shape.trial, np.arange(1, shape.depth + 1)
+            )
             bases[2][group_base[g, 2]] = np.concatenate([m.ravel() for m in qs])
     weights = np.empty((len(w_rows), n_weights), dtype=dt)
     for r, ((g, _), (_, init)) in enumerate(w_rows.items()):
@@ -230,7 +239,7 @@ def _fill_codes(shape: Shape, rows: dict, sizes: list, cache: Cache) -> tuple[np
         if init.label not in labels:
             labels[init.label] = len(table)
             key = (init.label, tuple(sizes), shape.dtype)
-            table.append(cache.params(key, lambda: _layer_params(shape, init, sizes)))
+            table.append(cache.params(key, lambda init=init: _layer_params(shape, init, sizes)))
         index[r] = labels[init.label]
     codes = np.array([code for code, _ in table], dtype=np.int64)
     params = np.stack([p for _, p in table]) if table else np.empty((0, len(sizes), 4))

@@ -11,7 +11,20 @@ import math
 import numpy as np
 
 from .._config import jit
-from ..activations import ELU, HARD_TANH, LEAKY_RELU, LINEAR, RELU, SELU, SELU_ALPHA, SELU_SCALE, SIGMOID, SILU, TANH, phi_dphi
+from ..activations import (
+    ELU,
+    HARD_TANH,
+    LEAKY_RELU,
+    LINEAR,
+    RELU,
+    SELU,
+    SELU_ALPHA,
+    SELU_SCALE,
+    SIGMOID,
+    SILU,
+    TANH,
+    phi_dphi,
+)
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
@@ -98,7 +111,9 @@ def activate_into(code, a, h, x, d, buf, kbuf):
             for i in range(m):
                 v = np.float64(hs[i])
                 z = v * v
-                small = v + v * z * ((_TP[0] * z + _TP[1]) * z + _TP[2]) / (((z + _TQ[0]) * z + _TQ[1]) * z + _TQ[2])
+                small = v + v * z * ((_TP[0] * z + _TP[1]) * z + _TP[2]) / (
+                    ((z + _TQ[0]) * z + _TQ[1]) * z + _TQ[2]
+                )
                 big = (1.0 - e[i]) / (1.0 + e[i])
                 t = small if abs(v) < 0.625 else (big if v > 0.0 else -big)
                 t = t if v == v else v
@@ -127,7 +142,11 @@ def activate_into(code, a, h, x, d, buf, kbuf):
             for i in range(m):
                 v = np.float64(hs[i])
                 # expm1 without cancellation near 0: a Taylor polynomial for |v| < 1e-3
-                em1 = e[i] - 1.0 if v < -1e-3 else v * (1.0 + v * (0.5 + v * (1.0 / 6.0 + v * (1.0 / 24.0 + v / 120.0))))
+                em1 = (
+                    e[i] - 1.0
+                    if v < -1e-3
+                    else v * (1.0 + v * (0.5 + v * (1.0 / 6.0 + v * (1.0 / 24.0 + v / 120.0))))
+                )
                 xs[i] = lam * (v if v > 0.0 else alpha * em1)
                 ds[i] = lam * (1.0 if v > 0.0 else alpha * e[i])
                 if v != v:

@@ -39,7 +39,12 @@ def layer_scratch():
     a tuple of BLAS's arguments (float64, BLAS_SCRATCH), the activation pass's float64 and int64
     buffers (ACT_CHUNK each) and the metric lanes (float64, (N_SUMS, LANES)). Separate arrays,
     so the compiler knows they do not overlap (a single array cut in parts was 20 % slower)."""
-    return (np.empty(BLAS_SCRATCH), np.empty(ACT_CHUNK), np.empty(ACT_CHUNK, np.int64), np.empty((N_SUMS, LANES)))
+    return (
+        np.empty(BLAS_SCRATCH),
+        np.empty(ACT_CHUNK),
+        np.empty(ACT_CHUNK, np.int64),
+        np.empty((N_SUMS, LANES)),
+    )
 
 
 @jit(inline="always")
@@ -95,7 +100,7 @@ def bias_activation(h, s, b, act, a, y, d, scratch):
         for i in range(rows):
             for j in range(n_out):
                 h[i, j] = s * h[i, j] + b[j]
-    n = rows * n_out
+    rows * n_out
     _, buf, kbuf, _ = scratch
     activate_into(act, a, as_vector(h), as_vector(y), as_vector(d), buf, kbuf)
     return y

@@ -22,8 +22,25 @@ from .views import as_matrix, as_vector
 METRICS = ("preact_mean", "preact_var", "preact_sq", "act_mean", "act_var", "act_sq", "frac_saturated",
            "frac_zero", "pair_corr", "delta_sq", "grad_w_norm", "distinct_units", "nonfinite",
            "jac_sq_mean", "jac_sq_var", "jac_min", "jac_max")
-(PREACT_MEAN, PREACT_VAR, PREACT_SQ, ACT_MEAN, ACT_VAR, ACT_SQ, FRAC_SATURATED, FRAC_ZERO, PAIR_CORR, DELTA_SQ,
- GRAD_W_NORM, DISTINCT_UNITS, NONFINITE, JAC_SQ_MEAN, JAC_SQ_VAR, JAC_MIN, JAC_MAX) = range(len(METRICS))
+(
+    PREACT_MEAN,
+    PREACT_VAR,
+    PREACT_SQ,
+    ACT_MEAN,
+    ACT_VAR,
+    ACT_SQ,
+    FRAC_SATURATED,
+    FRAC_ZERO,
+    PAIR_CORR,
+    DELTA_SQ,
+    GRAD_W_NORM,
+    DISTINCT_UNITS,
+    NONFINITE,
+    JAC_SQ_MEAN,
+    JAC_SQ_VAR,
+    JAC_MIN,
+    JAC_MAX,
+) = range(len(METRICS))
 N_METRICS = len(METRICS)
 #: Metrics that count (integer columns in tables).
 INTEGER_METRICS = ("distinct_units", "nonfinite")
@@ -141,7 +158,9 @@ def forward_metrics(h, x, d, sat_level, paired, stats, scratch):
     stats[ACT_SQ] = clamp_nonnegative(sxx / n + x0 * (2.0 * mx + x0))
     stats[FRAC_SATURATED] = lane_total(acc[4]) / n
     stats[FRAC_ZERO] = lane_total(acc[5]) / n
-    stats[NONFINITE] = 0.0 if np.isfinite(shh) and np.isfinite(sxx) else count_nonfinite(hf) + count_nonfinite(xf)
+    stats[NONFINITE] = (
+        0.0 if np.isfinite(shh) and np.isfinite(sxx) else count_nonfinite(hf) + count_nonfinite(xf)
+    )
     if paired:
         stats[PAIR_CORR] = pair_correlation(h)
     return stats

@@ -26,9 +26,16 @@ from numba import prange
 
 from .._config import jit, pjit
 from .layers import bias_activation, dense_backward, dense_product, layer_scratch, lsuv_scale
+from .metrics import (
+    DISTINCT_UNITS,
+    N_METRICS,
+    backward_metrics,
+    distinct_units,
+    forward_metrics,
+    jacobian_step,
+    shared_weights,
+)
 from .views import as_matrix
-from .metrics import (DISTINCT_UNITS, N_METRICS, backward_metrics, distinct_units, forward_metrics, jacobian_step,
-                      shared_weights)
 
 #: Integer columns of the networks table ``nets_int``: the network's group (inputs and probe),
 #: weights row, biases row, activation code, LSUV's most iterations.
@@ -127,13 +134,17 @@ def lsuv_scales(widths, x0, weights, biases, act, a, tol, max_iter, scales, ws, 
         x = as_matrix(xbuf[a_off[l - 1]:a_off[l]], rows, n_out)
         dense_product(x_prev, w, h, scratch)
         scales[l - 1] = lsuv_scale(h, b, tol, max_iter)
-        bias_activation(h, scales[l - 1], b, act, a, x, as_matrix(dbuf[a_off[l - 1]:a_off[l]], rows, n_out), scratch)
+        bias_activation(
+            h, scales[l - 1], b, act, a, x, as_matrix(dbuf[a_off[l - 1] : a_off[l]], rows, n_out), scratch
+        )
         x_prev = x
     return scales
 
 
 @jit
-def forward_pass(widths, act, a, sat, x0, weights, biases, classes, scales, paired, jacobian, ws, scratch, stats):
+def forward_pass(
+    widths, act, a, sat, x0, weights, biases, classes, scales, paired, jacobian, ws, scratch, stats
+):
     """Propagate one network through every layer, keeping each layer's activations and
     derivatives in the workspace ``ws``, and put each layer's forward metrics in ``stats``
     (depth, N_METRICS). A layer with a scale other than 1 (LSUV, see :func:`lsuv_scales`) has its
@@ -200,8 +211,23 @@ def backward_pass(widths, top, x0, grad_seed, weights, loss, ws, scratch, stats)
 
 
 @jit
-def single_network(ints, reals, widths, depths, x0, grad_seed, weights, biases, classes, loss, paired, backward,
-                   jacobian, ws, out):
+def single_network(
+    ints,
+    reals,
+    widths,
+    depths,
+    x0,
+    grad_seed,
+    weights,
+    biases,
+    classes,
+    loss,
+    paired,
+    backward,
+    jacobian,
+    ws,
+    out,
+):
     """Statistics of one network at each of ``depths`` into ``out`` (len(depths), depth, N_METRICS).
 
     ``ints`` and ``reals`` are its rows of the networks tables, ``weights``, ``biases`` and
@@ -214,11 +240,27 @@ def single_network(ints, reals, widths, depths, x0, grad_seed, weights, biases, 
     scratch = layer_scratch()
     scales = np.ones(depth)
     if reals[R_LSUV_TOL] > 0.0:
-        lsuv_scales(widths, x0, weights, biases, act, a, reals[R_LSUV_TOL], ints[N_LSUV_ITER], scales, ws, scratch)
+        lsuv_scales(
+            widths, x0, weights, biases, act, a, reals[R_LSUV_TOL], ints[N_LSUV_ITER], scales, ws, scratch
+        )
     out[:, :, :] = np.nan
     last = out[out.shape[0] - 1]
-    forward_pass(widths, act, a, reals[R_SAT], x0, weights, biases, classes, scales, paired, jacobian, ws, scratch,
-                 last)
+    forward_pass(
+        widths,
+        act,
+        a,
+        reals[R_SAT],
+        x0,
+        weights,
+        biases,
+        classes,
+        scales,
+        paired,
+        jacobian,
+        ws,
+        scratch,
+        last,
+    )
     for k in range(depths.shape[0] - 1):
         out[k, :depths[k]] = last[:depths[k]]
     if backward:
@@ -228,8 +270,23 @@ def single_network(ints, reals, widths, depths, x0, grad_seed, weights, biases, 
 
 
 @pjit
-def network_statistics(nets_int, nets_real, widths, depths, x0, grad_seed, weights, biases, classes, loss, paired,
-                       backward, jacobian, workspace, out):
+def network_statistics(
+    nets_int,
+    nets_real,
+    widths,
+    depths,
+    x0,
+    grad_seed,
+    weights,
+    biases,
+    classes,
+    loss,
+    paired,
+    backward,
+    jacobian,
+    workspace,
+    out,
+):
     """Per-layer statistics of many networks of one shape, at several depths, in parallel.
 
     Parameters

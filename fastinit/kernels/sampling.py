@@ -139,7 +139,9 @@ def fill_layers_rows(widths, seeds, trials, kind, out):
 
 
 @pjit
-def fill_rows(sizes, tensor0, codes, params, row_group, seeds, trials, group_base, base_z, base_u, base_q, out):
+def fill_rows(
+    sizes, tensor0, codes, params, row_group, seeds, trials, group_base, base_z, base_u, base_q, out
+):
     """Fill rows of per-layer parameters: block ``l`` (``sizes[l-1]`` elements, tensor id
     ``tensor0 + l``) of row ``r`` with code ``codes[r]`` and parameters ``params[r, l-1]`` of
     :func:`from_base`, in the stream of the row's group ``g = row_group[r]``
@@ -167,8 +169,19 @@ def fill_rows(sizes, tensor0, codes, params, row_group, seeds, trials, group_bas
             elementwise_into(seg, 0, code, p[0], p[1], p[2], p[3], seeds[g], trials[g], tensor0 + l + 1)
         else:
             base = base_q if k == 2 else base_u if k == 1 else base_z
-            from_base(seg, code, p[0], p[1], p[2], p[3], base[group_base[g, k], off[l]:off[l + 1]], 0, seeds[g],
-                      trials[g], tensor0 + l + 1)
+            from_base(
+                seg,
+                code,
+                p[0],
+                p[1],
+                p[2],
+                p[3],
+                base[group_base[g, k], off[l] : off[l + 1]],
+                0,
+                seeds[g],
+                trials[g],
+                tensor0 + l + 1,
+            )
     return out
 
 

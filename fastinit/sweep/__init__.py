@@ -132,7 +132,9 @@ def _run_dask(todo: list[Chunk], scheduler: str | None, threads: int | None, fin
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover
-        raise ImportError("backend='dask' needs the 'distributed' extra: pip install 'fastinit[distributed]'") from None
+        raise ImportError(
+            "backend='dask' needs the 'distributed' extra: pip install 'fastinit[distributed]'"
+        ) from None
     cluster = None
     if scheduler:
         client = Client(scheduler)
@@ -143,7 +145,14 @@ def _run_dask(todo: list[Chunk], scheduler: str | None, threads: int | None, fin
         by_key = {}
         futures = []
         for c in todo:
-            fut = client.submit(compute_chunk, c, threads or 1, pure=False, retries=3, key=f"fastinit-chunk-{c.chunk_id}-{os.getpid()}")
+            fut = client.submit(
+                compute_chunk,
+                c,
+                threads or 1,
+                pure=False,
+                retries=3,
+                key=f"fastinit-chunk-{c.chunk_id}-{os.getpid()}",
+            )
             by_key[fut.key] = c
             futures.append(fut)
         for fut in as_completed(futures):

@@ -33,8 +33,20 @@ STORED_BUDGET = 2 ** 30
 CHUNK_CONFIGS = 512
 #: ... or as many as make this many flops of forward and backward passes (0.1 s of work or so).
 CHUNK_FLOPS = 2e9
-SHAPE_KEYS = ("depth", "width", "widths", "batch", "seed", "trial", "input", "input_corr", "dtype", "backward",
-              "jacobian", "loss")
+SHAPE_KEYS = (
+    "depth",
+    "width",
+    "widths",
+    "batch",
+    "seed",
+    "trial",
+    "input",
+    "input_corr",
+    "dtype",
+    "backward",
+    "jacobian",
+    "loss",
+)
 
 
 @dataclass
@@ -144,9 +156,14 @@ def chunks(spec: Spec) -> list[Chunk]:
     grid, settings = spec.grid, shared_settings(spec)
     n = spec.n_configs
     cids = np.arange(n, dtype=np.int64)
-    index = {k: np.asarray(v, dtype=np.int64) for k, v in zip(grid, np.unravel_index(cids, [len(v) for v in grid.values()]))}
+    index = {
+        k: np.asarray(v, dtype=np.int64)
+        for k, v in zip(grid, np.unravel_index(cids, [len(v) for v in grid.values()]))
+    }
     by_width = "widths" not in grid and "widths" not in settings
-    shape_keys = [k for k in SHAPE_KEYS if k in grid and k not in ("seed", "trial") and not (k == "depth" and by_width)]
+    shape_keys = [
+        k for k in SHAPE_KEYS if k in grid and k not in ("seed", "trial") and not (k == "depth" and by_width)
+    ]
     bucket = _first_rank(_code(index, grid, shape_keys, n))
     group = _first_rank(_code(index, grid, shape_keys + ["seed", "trial"], n))
     network = _first_rank(_code(index, grid, shape_keys + ["seed", "trial", *VARIANT_KEYS], n))
@@ -161,7 +178,9 @@ def chunks(spec: Spec) -> list[Chunk]:
     starts = np.flatnonzero(np.r_[True, np.diff(bucket[order]) != 0])
     for b, (lo, hi) in enumerate(zip(starts, [*starts[1:], n])):
         members = order[lo:hi]
-        trunk = make_shape(**_shape_kwargs(_settings_of(grid, settings, index, members[np.argmax(depths[members])])))
+        trunk = make_shape(
+            **_shape_kwargs(_settings_of(grid, settings, index, members[np.argmax(depths[members])]))
+        )
         firsts = members[:per_group * per_network:per_network]     # the first group's networks
         inits = [_settings_of(grid, settings, index, i)["initializer"] for i in firsts]
         size = spec.value("chunk_size") or default_chunk_size(trunk, depths[members[:per_network]])
@@ -206,11 +225,27 @@ def default_chunk_size(shape, depths) -> int:
     return max(CHUNK_CONFIGS, int(CHUNK_FLOPS / flops))
 
 
-def _chunk(chunk_id: int, members: np.ndarray, slices: list, index: dict, spec: Spec, settings: dict, stored: int,
-           resolved: dict) -> Chunk:
+def _chunk(
+    chunk_id: int,
+    members: np.ndarray,
+    slices: list,
+    index: dict,
+    spec: Spec,
+    settings: dict,
+    stored: int,
+    resolved: dict,
+) -> Chunk:
     ids = np.concatenate([members[s] for s in slices])
-    return Chunk(chunk_id, ids, {k: v[ids] for k, v in index.items()}, spec.grid, settings, bool(spec.value("theory")),
-                 stored, resolved)
+    return Chunk(
+        chunk_id,
+        ids,
+        {k: v[ids] for k, v in index.items()},
+        spec.grid,
+        settings,
+        bool(spec.value("theory")),
+        stored,
+        resolved,
+    )
 
 
 def _shape_kwargs(cfg: dict) -> dict:
@@ -235,8 +270,12 @@ def _structure(chunk: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     variant = _code(chunk.index, chunk.grid, VARIANT_KEYS, n)
     new_group = np.r_[True, group[1:] != group[:-1]]
     new_network = new_group | np.r_[True, variant[1:] != variant[:-1]]
-    return (member_depths(chunk.grid, chunk.settings, chunk.index, np.arange(n)), variant, np.flatnonzero(new_group),
-            np.flatnonzero(new_network))
+    return (
+        member_depths(chunk.grid, chunk.settings, chunk.index, np.arange(n)),
+        variant,
+        np.flatnonzero(new_group),
+        np.flatnonzero(new_network),
+    )
 
 
 def _groups(chunk: Chunk, structure: tuple) -> tuple[list[tuple], list[int]]:
@@ -254,7 +293,9 @@ def _groups(chunk: Chunk, structure: tuple) -> tuple[list[tuple], list[int]]:
         nets = network_starts[bounds[g]:bounds[g + 1]]
         key = ("variants", *variant[nets].tolist())
         if key not in memo:
-            memo[key] = [_once(memo, ("variant", int(variant[i])), _variant, chunk.member(int(i))) for i in nets]
+            memo[key] = [
+                _once(memo, ("variant", int(variant[i])), _variant, chunk.member(int(i))) for i in nets
+            ]
         out.append((trunk, memo[key]))
     return out, depths
 
@@ -271,14 +312,21 @@ def _deepest(chunk: Chunk, depth_of: np.ndarray) -> dict:
 def chunk_memory(chunk: Chunk, threads: int | None = None) -> int:
     """Peak bytes of computing a chunk."""
     depth_of, _, group_starts, _ = _structure(chunk)
-    return memory_estimate(make_shape(**_deepest(chunk, depth_of)), stored=chunk.stored, n_groups=len(group_starts),
-                           threads=threads, cache=CACHE)
+    return memory_estimate(
+        make_shape(**_deepest(chunk, depth_of)),
+        stored=chunk.stored,
+        n_groups=len(group_starts),
+        threads=threads,
+        cache=CACHE,
+    )
 
 
 def describe(chunk: Chunk) -> str:
     """A short description of a chunk's (deepest) shape for messages."""
     deepest = _deepest(chunk, _structure(chunk)[0])
-    return ", ".join(f"{k}={v}" for k, v in deepest.items() if k in ("depth", "width", "widths", "batch", "dtype"))
+    return ", ".join(
+        f"{k}={v}" for k, v in deepest.items() if k in ("depth", "width", "widths", "batch", "dtype")
+    )
 
 
 def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
@@ -290,7 +338,9 @@ def compute_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataFrame:
     members = np.arange(chunk.size)
     network = np.searchsorted(network_starts, members, side="right") - 1     # each member's row of `results`
     row_layer = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    metrics = results[np.repeat(network, counts), np.repeat(np.searchsorted(depths, counts), counts), row_layer]
+    metrics = results[
+        np.repeat(network, counts), np.repeat(np.searchsorted(depths, counts), counts), row_layer
+    ]
     data = {"config_id": np.repeat(chunk.config_ids, counts)}
     memo = chunk.resolved
     for c in table_columns(chunk.grid, chunk.settings)[1:]:
@@ -322,9 +372,18 @@ def _theory_columns(chunk: Chunk, groups: list, structure: tuple) -> dict:
     requests = []
     for i in members:
         shape, v = groups[group[i]][0], variants[network[i]]
-        requests.append({"initializer": v.initializer, "activation": v.activation, "bias_initializer":
-                         v.bias_initializer, "widths": shape.widths, "depths": [int(counts[i])], "input": shape.input,
-                         "input_corr": shape.input_corr, "loss": shape.loss})
+        requests.append(
+            {
+                "initializer": v.initializer,
+                "activation": v.activation,
+                "bias_initializer": v.bias_initializer,
+                "widths": shape.widths,
+                "depths": [int(counts[i])],
+                "input": shape.input,
+                "input_corr": shape.input_corr,
+                "loss": shape.loss,
+            }
+        )
     pred = np.concatenate([p[0, :c] for p, c in zip(predict_many(requests, memo=chunk.resolved.setdefault(
         "theory", {})), counts)])
     return {f"{c}_theory": pred[:, j] for j, c in enumerate(PREDICTED)}

@@ -132,12 +132,18 @@ def _validate(data: dict, text: str | None) -> Spec:
             _check_value(k, v, f"grid.{k}[{i}]", errors)
     for k, v in settings.items():
         if k in ENGINE_KEYS:
-            ok = isinstance(v, bool) if k == "theory" else (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+            ok = (
+                isinstance(v, bool)
+                if k == "theory"
+                else (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+            )
             if not ok:
                 errors.append(f"settings.{k}: {v!r} is not allowed; must be {ENGINE_KEYS[k]}")
             continue
         if k not in SIMULATE_KEYS:
-            errors.append(f"settings.{k}: unknown key; allowed: {', '.join(SIMULATE_KEYS + tuple(ENGINE_KEYS))}")
+            errors.append(
+                f"settings.{k}: unknown key; allowed: {', '.join(SIMULATE_KEYS + tuple(ENGINE_KEYS))}"
+            )
             continue
         if k in grid:
             errors.append(f"settings.{k}: also in [grid]; give it in one place")

@@ -64,7 +64,9 @@ class Store:
             return None
         return json.loads(self.manifest_path.read_text())
 
-    def open(self, spec: Spec, n_chunks: int, layout: str, *, resume: bool = True, overwrite: bool = False) -> set[int]:
+    def open(
+        self, spec: Spec, n_chunks: int, layout: str, *, resume: bool = True, overwrite: bool = False
+    ) -> set[int]:
         """Prepare the folder for ``spec`` cut into ``n_chunks`` chunks (``layout``: a digest of
         which configurations each holds); return the ids of chunks already done.
 
@@ -80,10 +82,17 @@ class Store:
             what = "results of a different spec" if manifest else "files that are not sweep results"
             raise FileExistsError(f"out={str(self.root)!r} holds {what}; choose another folder or pass "
                                   f"overwrite=True (--overwrite) to replace them")
-        if busy and not overwrite and resume and (manifest["n_chunks"], manifest.get("layout", layout)) != (n_chunks, layout):
-            raise FileExistsError(f"out={str(self.root)!r} holds this spec's results cut into other chunks (fastinit "
-                                  f"{manifest.get('fastinit_version')}); its parts cannot be resumed: pass "
-                                  f"overwrite=True (--overwrite) to compute them again")
+        if (
+            busy
+            and not overwrite
+            and resume
+            and (manifest["n_chunks"], manifest.get("layout", layout)) != (n_chunks, layout)
+        ):
+            raise FileExistsError(
+                f"out={str(self.root)!r} holds this spec's results cut into other chunks (fastinit "
+                f"{manifest.get('fastinit_version')}); its parts cannot be resumed: pass "
+                f"overwrite=True (--overwrite) to compute them again"
+            )
         if busy and (overwrite or not resume):
             if manifest is None and not overwrite:
                 raise FileExistsError(f"out={str(self.root)!r} is not empty")
@@ -100,10 +109,17 @@ class Store:
             _atomic_write(spec_path, text.encode())
         done = {int(p.stem.split("-")[1]) for p in self.parts.glob("chunk-*.parquet")}
         done = {d for d in done if d < n_chunks}
-        self._manifest = {"name": spec.name, "spec_hash": spec.hash, "fastinit_version": __version__,
-                          "n_configs": spec.n_configs, "n_chunks": n_chunks, "layout": layout, "chunks_done": sorted(done),
-                          "created": (manifest or {}).get("created", time.strftime("%Y-%m-%dT%H:%M:%S")),
-                          "complete": len(done) == n_chunks}
+        self._manifest = {
+            "name": spec.name,
+            "spec_hash": spec.hash,
+            "fastinit_version": __version__,
+            "n_configs": spec.n_configs,
+            "n_chunks": n_chunks,
+            "layout": layout,
+            "chunks_done": sorted(done),
+            "created": (manifest or {}).get("created", time.strftime("%Y-%m-%dT%H:%M:%S")),
+            "complete": len(done) == n_chunks,
+        }
         self._write_manifest()
         return done
 
@@ -145,7 +161,10 @@ def table(parts: list[pd.DataFrame]) -> pd.DataFrame:
         dtype = parts[0][c].dtype
         if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
             import pyarrow as pa
-            columns[c] = pd.array(pa.chunked_array([pa.array(p[c].array) for p in parts]).take(order), dtype=dtype)
+
+            columns[c] = pd.array(
+                pa.chunked_array([pa.array(p[c].array) for p in parts]).take(order), dtype=dtype
+            )
         else:
             columns[c] = np.concatenate([p[c].to_numpy() for p in parts])[order]
     return pd.DataFrame(columns, copy=False)
