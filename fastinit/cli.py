@@ -20,8 +20,11 @@ def _cmd_sweep(args) -> int:
         df = fi.sweep(args.spec, out=args.out, backend=args.backend, progress=not args.quiet,
                       resume=not args.no_resume, overwrite=args.overwrite, scheduler=args.scheduler,
                       threads=args.threads, max_memory=args.max_memory)
-    except (SpecError, FileExistsError, MemoryError, ValueError) as e:
+    except (SpecError, FileExistsError, MemoryError, ValueError, TypeError) as e:
         print(f"fastinit sweep: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:   # --out under a file, unwritable, ...
+        print(f"fastinit sweep: error: --out {args.out!r}: {e.strerror or e}", file=sys.stderr)
         return 2
     if not args.quiet:
         print(f"{df['config_id'].nunique()} configurations, {len(df)} rows -> {args.out}")
@@ -81,6 +84,13 @@ def _cmd_list(args) -> int:
     return 0
 
 
+def _interrupted(args) -> int:
+    """Ctrl-C: one line, exit 130 (finished chunks are stored: the same command resumes)."""
+    hint = "; finished chunks are stored: resume with the same command" if args.command == "sweep" else ""
+    print(f"fastinit {args.command}: interrupted{hint}", file=sys.stderr)
+    return 130
+
+
 def main(argv=None) -> int:
     """Entry point of the ``fastinit`` command."""
     p = argparse.ArgumentParser(
@@ -133,6 +143,12 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        return _interrupted(args)
+    except SystemError as e:   # Numba reports an interrupt inside a parallel kernel this way
+        if isinstance(e.__cause__ or e.__context__, KeyboardInterrupt):
+            return _interrupted(args)
+        raise
     except BrokenPipeError:  # output piped into head & co.
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -272,3 +272,48 @@ def test_cli_commands(tmp_path):
     )
     r = _cli("sweep", str(bad), "--out", str(tmp_path / "b"))
     assert r.returncode == 2 and "grid.initializer[0]" in r.stderr
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"max_memory": "1GB"}, "max_memory"), ({"max_memory": -1}, "max_memory"), ({"threads": 0}, "threads=0"),
+    ({"backend": "spark"}, "backend='spark'"), ({"progress": "yes"}, "progress='yes'"),
+])
+def test_sweep_bad_options_named_before_any_work(tmp_path, kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        fi.sweep(SPEC, out=tmp_path / "o", **kwargs)
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_out_that_is_a_file_or_under_one_is_one_line(tmp_path):
+    spec = tmp_path / "s.toml"
+    from fastinit.sweep.store import to_toml
+    spec.write_text(to_toml(SPEC))
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for out in (afile, afile / "sub"):
+        r = _cli("sweep", str(spec), "--out", str(out), "--quiet")
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.count("\n") == 1 and str(afile) in r.stderr
+    assert afile.read_text() == "x"
+
+
+@pytest.mark.slow
+def test_cli_interrupt_is_one_line_and_resumes(tmp_path, reference):
+    spec = tmp_path / "spec.toml"
+    big = dict(SPEC, settings={**SPEC["settings"], "chunk_size": 1})
+    from fastinit.sweep.store import to_toml
+    spec.write_text(to_toml(big))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "fastinit.cli", "sweep", str(spec), "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list((out / "parts").glob("chunk-*.parquet"))) < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.fail("the interrupt came after the sweep finished; make the spec larger")
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert "resume with the same command" in err
+    assert _cli("sweep", str(spec), "--out", str(out), "--quiet").returncode == 0
+    pd.testing.assert_frame_equal(fi.load(out), reference)

@@ -62,6 +62,23 @@ def _progress(total: int, initial: int, enabled: bool, name: str):
                 disable=not enabled or not sys.stderr.isatty())
 
 
+def check_sweep_options(out, backend, progress, resume, overwrite, threads, max_memory) -> None:
+    """The options of :func:`sweep`, checked before anything runs or is written."""
+    from .._validate import check_bool, check_choice, check_int
+    check_choice("backend", backend, BACKENDS)
+    for name, flag in (("progress", progress), ("resume", resume), ("overwrite", overwrite)):
+        check_bool(name, flag)
+    if threads is not None:
+        check_int("threads", threads, 1)
+    if max_memory is not None:
+        check_int("max_memory (bytes)", max_memory, 1)
+    if out is not None:
+        if not isinstance(out, (str, os.PathLike)):
+            raise TypeError(f"out={out!r} must be a folder path")
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise ValueError(f"out={os.fspath(out)!r} is a file, not a folder")
+
+
 def sweep(spec, out=None, *, backend: str = "local", progress: bool = True, resume: bool = True,
           overwrite: bool = False, scheduler: str | None = None, threads: int | None = None,
           max_memory: int | None = None) -> pd.DataFrame:
@@ -94,10 +111,7 @@ def sweep(spec, out=None, *, backend: str = "local", progress: bool = True, resu
 
     from .plan import compute_chunk, layout
     from .store import Store, table
-    if backend not in BACKENDS:
-        raise ValueError(f"backend={backend!r} must be one of {BACKENDS}")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads={threads!r} must be an integer >= 1")
+    check_sweep_options(out, backend, progress, resume, overwrite, threads, max_memory)
     spec, parts = plan_sweep(spec, max_memory, threads)
     store = Store(out) if out is not None else None
     done = store.open(spec, len(parts), layout(parts), resume=resume, overwrite=overwrite) if store else set()
