@@ -14,8 +14,12 @@ def _bytes(text: str) -> int:
 
 
 def _cmd_sweep(args) -> int:
+    import warnings
+
     import fastinit as fi
     from fastinit.sweep import SpecError
+    warnings.simplefilter("ignore", RuntimeWarning)   # overflow in theory columns is data
+    warnings.showwarning = lambda message, *a, **k: print(f"fastinit sweep: note: {message}", file=sys.stderr)
     try:
         df = fi.sweep(args.spec, out=args.out, backend=args.backend, progress=not args.quiet,
                       resume=not args.no_resume, overwrite=args.overwrite, scheduler=args.scheduler,
@@ -32,13 +36,21 @@ def _cmd_sweep(args) -> int:
 
 
 def _load(command: str, folder: str):
-    """The sweep table in ``folder``, or None after printing why not."""
+    """The sweep table in ``folder``, or None after printing why not; notes (an incomplete sweep,
+    files that are not its parts) one line each."""
+    import warnings
+
     import fastinit as fi
-    try:
-        return fi.load(folder)
-    except FileNotFoundError as e:
-        print(f"fastinit {command}: error: {e}", file=sys.stderr)
-        return None
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always")
+        try:
+            df = fi.load(folder)
+        except (FileNotFoundError, NotADirectoryError, ValueError) as e:
+            df = None
+            print(f"fastinit {command}: error: {e}", file=sys.stderr)
+    for n in notes:
+        print(f"fastinit {command}: note: {n.message}", file=sys.stderr)
+    return df
 
 
 def _cmd_show(args) -> int:

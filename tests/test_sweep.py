@@ -317,3 +317,125 @@ def test_cli_interrupt_is_one_line_and_resumes(tmp_path, reference):
     assert "resume with the same command" in err
     assert _cli("sweep", str(spec), "--out", str(out), "--quiet").returncode == 0
     pd.testing.assert_frame_equal(fi.load(out), reference)
+
+
+# ---- the result folder: nothing lost, nothing wrong, nothing mixed ------------------------------
+def _parts(out):
+    return sorted((out / "parts").glob("chunk-*.parquet"))
+
+
+@pytest.fixture
+def stored(tmp_path, reference):
+    out = tmp_path / "r"
+    fi.sweep(dict(SPEC, settings={**SPEC["settings"], "chunk_size": 6}), out=out, progress=False)
+    return out
+
+
+CHUNKED = dict(SPEC, settings={**SPEC["settings"], "chunk_size": 6})
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "swap"])
+def test_damaged_part_is_refused_then_recomputed(stored, reference, damage):
+    from fastinit.sweep.store import StoreError
+    parts = _parts(stored)
+    victim = parts[1]
+    data = victim.read_bytes()
+    if damage == "flip":
+        data = data[:200] + bytes(b ^ 0xFF for b in data[200:264]) + data[264:]
+    elif damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "empty":
+        data = b""
+    else:
+        data = parts[2].read_bytes()          # chunk 2 written over chunk 1
+    victim.write_bytes(data)
+    with pytest.raises(StoreError, match=victim.name):
+        fi.load(stored)
+    r = _cli("show", str(stored))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and victim.name in r.stderr
+    with pytest.warns(UserWarning, match="moved to"):
+        df = fi.sweep(CHUNKED, out=stored, progress=False)
+    pd.testing.assert_frame_equal(df, reference)
+    assert len(list((stored / "parts" / "damaged").iterdir())) == 1     # moved aside, never deleted
+
+
+def test_stray_and_copied_parts_are_never_read(stored, reference):
+    parts = _parts(stored)
+    (stored / "parts" / "chunk-000099.parquet").write_bytes(parts[0].read_bytes())
+    (stored / "parts" / "chunk-000003 (copy).parquet").write_bytes(parts[3].read_bytes())
+    with pytest.warns(UserWarning, match="not part of"):
+        pd.testing.assert_frame_equal(fi.load(stored), reference)
+    with pytest.warns(UserWarning, match="not part of"):
+        pd.testing.assert_frame_equal(fi.sweep(CHUNKED, out=stored, progress=False), reference)
+
+
+@pytest.mark.parametrize("text", ["{}", "[]", "garbage{"])
+def test_broken_manifest_is_a_clear_refusal(stored, reference, text):
+    from fastinit.sweep.store import StoreError
+    (stored / "manifest.json").write_text(text)
+    with pytest.raises(StoreError, match="manifest.json"):
+        fi.load(stored)
+    with pytest.raises(FileExistsError, match="manifest.json"):
+        fi.sweep(CHUNKED, out=stored, progress=False)
+    r = _cli("show", str(stored))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "manifest.json" in r.stderr
+    pd.testing.assert_frame_equal(fi.sweep(CHUNKED, out=stored, progress=False, overwrite=True), reference)
+
+
+def test_part_renamed_before_its_manifest_entry_is_kept(stored, reference):
+    manifest = json.loads((stored / "manifest.json").read_text())
+    first = sorted(manifest["parts"], key=int)[0]
+    del manifest["parts"][first]        # a writer killed between the rename and the manifest
+    (stored / "manifest.json").write_text(json.dumps(manifest))
+    before = _parts(stored)[0].stat().st_mtime_ns
+    pd.testing.assert_frame_equal(fi.sweep(CHUNKED, out=stored, progress=False), reference)
+    assert _parts(stored)[0].stat().st_mtime_ns == before       # verified against the plan, not recomputed
+
+
+def test_one_writer_at_a_time(tmp_path):
+    from fastinit.sweep.store import Store
+    holder = Store(tmp_path / "w")
+    holder.root.mkdir()
+    holder._acquire()
+    try:
+        with pytest.raises(FileExistsError, match=f"PID {os.getpid()}"):
+            fi.sweep(SPEC, out=tmp_path / "w", progress=False)
+    finally:
+        holder.close()
+    assert fi.sweep(SPEC, out=tmp_path / "w", progress=False)["config_id"].nunique() == N_CONFIGS
+
+
+def test_killed_during_creation_resumes(tmp_path, reference):
+    out = tmp_path / "k"
+    (out / "parts").mkdir(parents=True)
+    (out / ".spec.toml.tmp-12345").write_text("half")
+    pd.testing.assert_frame_equal(fi.sweep(SPEC, out=out, progress=False), reference)
+    assert not (out / ".spec.toml.tmp-12345").exists()
+
+
+def test_overwrite_deletes_only_what_the_format_owns(stored, tmp_path):
+    notes = stored / "parts" / "notes.txt"
+    notes.write_text("mine")
+    (stored / "README.md").write_text("mine too")
+    with pytest.warns(UserWarning, match="notes.txt"):
+        fi.sweep({**CHUNKED, "name": "other"}, out=stored, progress=False, overwrite=True)
+    assert notes.read_text() == "mine" and (stored / "README.md").read_text() == "mine too"
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "analysis.py").write_text("x = 1")
+    with pytest.raises(FileExistsError, match="not sweep results"):
+        fi.sweep(SPEC, out=project, progress=False, overwrite=True)
+    assert (project / "analysis.py").read_text() == "x = 1"
+
+
+def test_incomplete_folder_says_so(stored):
+    manifest = json.loads((stored / "manifest.json").read_text())
+    key = sorted(manifest["parts"], key=int)[-1]
+    del manifest["parts"][key]
+    manifest["complete"] = False
+    (stored / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.warns(UserWarning, match=f"{N_CONFIGS - 6} of {N_CONFIGS} configurations"):
+        df = fi.load(stored)
+    assert not df.attrs["complete"]
+    r = _cli("show", str(stored))
+    assert r.returncode == 0 and "incomplete" in r.stderr

@@ -109,19 +109,20 @@ def sweep(spec, out=None, *, backend: str = "local", progress: bool = True, resu
     """
     import pandas as pd
 
-    from .plan import compute_chunk, layout
+    from .plan import compute_chunk, expected_parts, layout
     from .store import Store, table
     check_sweep_options(out, backend, progress, resume, overwrite, threads, max_memory)
     spec, parts = plan_sweep(spec, max_memory, threads)
     store = Store(out) if out is not None else None
-    done = store.open(spec, len(parts), layout(parts), resume=resume, overwrite=overwrite) if store else set()
+    done = store.open(spec, len(parts), layout(parts), expected_parts(parts), resume=resume,
+                      overwrite=overwrite) if store else set()
     todo = [c for c in parts if c.chunk_id not in done]
     results: list[pd.DataFrame] = []
     bar = _progress(spec.n_configs, sum(c.size for c in parts if c.chunk_id in done), progress, spec.name)
 
     def finished(chunk: Chunk, df: pd.DataFrame) -> None:
         if store is not None:
-            store.write(chunk.chunk_id, df)
+            store.write(chunk.chunk_id, df, chunk.size)
         else:
             results.append(df)
         bar.update(chunk.size)
@@ -134,6 +135,8 @@ def sweep(spec, out=None, *, backend: str = "local", progress: bool = True, resu
             _run_dask(todo, scheduler, threads, finished)
     finally:
         bar.close()
+        if store is not None:
+            store.close()
     if store is not None:
         return store.load()
     if not results:

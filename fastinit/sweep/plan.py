@@ -217,6 +217,15 @@ def layout(parts: list[Chunk]) -> str:
     return digest.hexdigest()[:16]
 
 
+def expected_parts(parts: list[Chunk]) -> dict:
+    """What each chunk's stored part must hold: chunk id -> (digest of its configuration ids, rows,
+    configurations)."""
+    from .store import ids_digest
+    return {c.chunk_id: (ids_digest(np.unique(c.config_ids)),
+                         int(member_depths(c.grid, c.settings, c.index, np.arange(c.size)).sum()), c.size)
+            for c in parts}
+
+
 def default_chunk_size(shape, depths) -> int:
     """Configurations per chunk when the spec does not say: :data:`CHUNK_CONFIGS`, or more small
     ones, as many as make :data:`CHUNK_FLOPS` (so a chunk's fixed costs stay small)."""
