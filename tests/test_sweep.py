@@ -439,3 +439,21 @@ def test_incomplete_folder_says_so(stored):
     assert not df.attrs["complete"]
     r = _cli("show", str(stored))
     assert r.returncode == 0 and "incomplete" in r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.3, 0.9, 1.6, 2.4])
+def test_kill_at_several_moments_then_resume(tmp_path, reference, delay):
+    # moments from the start of the process (imports, folder creation) to the middle of the sweep
+    spec = tmp_path / "spec.toml"
+    from fastinit.sweep.store import to_toml
+    spec.write_text(to_toml(dict(SPEC, settings={**SPEC["settings"], "chunk_size": 1})))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "fastinit.cli", "sweep", str(spec), "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd)
+    time.sleep(delay)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    res = _cli("sweep", str(spec), "--out", str(out), "--quiet")
+    assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(fi.load(out), reference)
