@@ -3,9 +3,11 @@
 An initializer is a canonical name plus parameters. :func:`get_initializer` resolves every
 spelling through one registry: Keras names and class names (case-insensitive), PyTorch names (a
 trailing ``_`` is allowed), JAX names, framework prefixes ``keras.``, ``torch.``, ``jax.``, Keras
-dict specs ``{"class_name": ..., "config": {...}}`` and fastinit's ``{"name": ..., **params}``.
+dict specs ``{"class_name": ..., "config": {...}}`` (``keras.initializers.serialize`` output, with
+``module`` and ``registered_name``, included) and fastinit's ``{"name": ..., **params}``.
 A plain name has the semantics of the framework that owns it (``kaiming_normal`` is PyTorch's
-untruncated normal; ``he_normal`` is Keras's truncated one).
+untruncated normal; ``he_normal`` is Keras's truncated one; ``normal`` and ``uniform`` are
+PyTorch's, ``keras.normal`` / ``keras.uniform`` Keras's ``RandomNormal`` / ``RandomUniform``).
 
 Each initializer reduces, for a given shape, to a :class:`Plan`: an elementwise distribution
 (constant, uniform, normal, truncated normal) or a structured one (orthogonal, identity, dirac,
@@ -189,6 +191,8 @@ _NUM = (
     "a finite number",
 )
 _MODE = (lambda v: v in ("fan_in", "fan_out", "fan_avg"), "'fan_in', 'fan_out' or 'fan_avg'")
+_JMODE = (lambda v: v in ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"),
+          "'fan_in', 'fan_out', 'fan_avg' or 'fan_geo_avg'")
 _TMODE = (lambda v: v in ("fan_in", "fan_out"), "'fan_in' or 'fan_out'")
 _KDIST = (lambda v: v in ("truncated_normal", "normal", "untruncated_normal", "uniform"),
           "'truncated_normal', 'normal' (= truncated in Keras), 'untruncated_normal' or 'uniform'")
@@ -203,12 +207,21 @@ _FRAC = (
 )
 _AXES = (lambda v: isinstance(v, int) and not isinstance(v, bool) or isinstance(v, (tuple, list))
          and all(isinstance(a, int) for a in v), "an int or a list of ints")
+_OPT_AXES = (lambda v: v is None or _AXES[0](v), "None, an int or a list of ints")
+#: Keras 3's fan axes of VarianceScaling and its shortcuts (None: Keras's default rule).
+_KERAS_AXES = {"input_axes": None, "output_axes": None}
+_KERAS_AXES_CHECKS = {"input_axes": _OPT_AXES, "output_axes": _OPT_AXES}
+#: Parameters whose default None means "not given" rather than "required".
+_OPTIONAL = frozenset(_KERAS_AXES)
 _NONLIN = (lambda v: isinstance(v, str), "a nonlinearity name accepted by calculate_gain")
-_STR = (lambda v: isinstance(v, str) or isinstance(v, dict), "an initializer name or spec")
+_STR = (lambda v: isinstance(v, (str, dict, Initializer)), "an initializer name or spec")
 
 
 def _variance_scaling(scale, mode, distribution, fan_in, fan_out, *, normal_is_truncated=True):
-    n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[mode]
+    if mode == "fan_geo_avg":  # JAX only
+        n = math.sqrt(fan_in * fan_out)
+    else:
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[mode]
     var = scale / max(1.0, n)
     if distribution == "uniform":
         limit = math.sqrt(3.0 * var)
@@ -257,47 +270,57 @@ _register("random_uniform", "keras", {"minval": -0.05, "maxval": 0.05},
           checks={"minval": _NUM, "maxval": _NUM})
 _register("truncated_normal", "keras", {"mean": 0.0, "stddev": 0.05},
           lambda p, fi, fo, s: Plan("truncated", (p["mean"], p["stddev"], -2.0, 2.0)),
-          checks={"mean": _NUM, "stddev": _POS}, doc="bounds mean +- 2 stddev, no variance correction")
-_register("variance_scaling", "keras", {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal"},
+          checks={"mean": _NUM, "stddev": _POS},
+          doc="Keras's: bounds mean +- 2 stddev, no variance correction (PyTorch's is trunc_normal, "
+              "JAX's jax.truncated_normal)")
+_register("variance_scaling", "keras",
+          {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal", **_KERAS_AXES},
           lambda p, fi, fo, s: _variance_scaling(p["scale"], p["mode"], p["distribution"], fi, fo),
-          checks={"scale": _POS, "mode": _MODE, "distribution": _KDIST})
+          checks={"scale": _POS, "mode": _MODE, "distribution": _KDIST, **_KERAS_AXES_CHECKS})
 _register("orthogonal", "keras", {"gain": 1.0}, lambda p, fi, fo, s: Plan("orthogonal", (p["gain"],)),
           aliases=("orthogonal_initializer", "torch.orthogonal"), checks={"gain": _NUM})
 _register("identity", "keras", {"gain": 1.0}, lambda p, fi, fo, s: Plan("identity", (p["gain"],)),
           aliases=("identity_initializer",), checks={"gain": _NUM})
-_register("lecun_uniform", "keras", {}, _vs(1.0, "fan_in", "uniform"), aliases=("jax.lecun_uniform",))
-_register("lecun_normal", "keras", {}, _vs(1.0, "fan_in", "truncated_normal"), aliases=("jax.lecun_normal",))
-_register("glorot_uniform", "keras", {"gain": 1.0},
+_register("lecun_uniform", "keras", _KERAS_AXES, _vs(1.0, "fan_in", "uniform"),
+          aliases=("jax.lecun_uniform",), checks=_KERAS_AXES_CHECKS)
+_register("lecun_normal", "keras", _KERAS_AXES, _vs(1.0, "fan_in", "truncated_normal"),
+          aliases=("jax.lecun_normal",), checks=_KERAS_AXES_CHECKS)
+_register("glorot_uniform", "keras", {"gain": 1.0, **_KERAS_AXES},
           lambda p, fi, fo, s: _variance_scaling(p["gain"] ** 2, "fan_avg", "uniform", fi, fo),
-          aliases=("jax.glorot_uniform", "jax.xavier_uniform"), checks={"gain": _POS},
+          aliases=("jax.glorot_uniform", "jax.xavier_uniform"), checks={"gain": _POS, **_KERAS_AXES_CHECKS},
           doc="gain=4 is the deeplearning.net rule for the logistic sigmoid")
-_register("glorot_normal", "keras", {"gain": 1.0},
+_register("glorot_normal", "keras", {"gain": 1.0, **_KERAS_AXES},
           lambda p, fi, fo, s: _variance_scaling(p["gain"] ** 2, "fan_avg", "truncated_normal", fi, fo),
-          aliases=("jax.glorot_normal", "jax.xavier_normal"), checks={"gain": _POS})
+          aliases=("jax.glorot_normal", "jax.xavier_normal"), checks={"gain": _POS, **_KERAS_AXES_CHECKS})
 _register(
     "he_uniform",
     "keras",
-    {"negative_slope": 0.0},
+    {"negative_slope": 0.0, **_KERAS_AXES},
     lambda p, fi, fo, s: _variance_scaling(
         2.0 / (1.0 + p["negative_slope"] ** 2), "fan_in", "uniform", fi, fo
     ),
     aliases=("jax.he_uniform", "jax.kaiming_uniform"),
-    checks={"negative_slope": _NUM},
+    checks={"negative_slope": _NUM, **_KERAS_AXES_CHECKS},
 )
-_register("he_normal", "keras", {"negative_slope": 0.0},
+_register("he_normal", "keras", {"negative_slope": 0.0, **_KERAS_AXES},
           lambda p, fi, fo, s: _variance_scaling(2.0 / (1.0 + p["negative_slope"] ** 2), "fan_in",
                                                  "truncated_normal", fi, fo),
-          aliases=("jax.he_normal", "jax.kaiming_normal"), checks={"negative_slope": _NUM})
+          aliases=("jax.he_normal", "jax.kaiming_normal"),
+          checks={"negative_slope": _NUM, **_KERAS_AXES_CHECKS})
 
 # --- PyTorch -----------------------------------------------------------------------------------
 _register("uniform", "torch", {"a": 0.0, "b": 1.0}, lambda p, fi, fo, s: Plan("uniform", (p["a"], p["b"])),
-          checks={"a": _NUM, "b": _NUM})
+          checks={"a": _NUM, "b": _NUM},
+          doc="plain 'uniform' is PyTorch's U[a, b); keras.uniform is random_uniform (+-0.05), "
+              "jax.uniform is U[0, scale)")
 _register(
     "normal",
     "torch",
     {"mean": 0.0, "std": 1.0},
     lambda p, fi, fo, s: Plan("normal", (p["mean"], p["std"])),
     checks={"mean": _NUM, "std": _POS},
+    doc="plain 'normal' is PyTorch's N(mean, std^2); keras.normal is random_normal (stddev 0.05), "
+        "jax.normal is N(0, stddev^2) (stddev 0.01)",
 )
 _register("trunc_normal", "torch", {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0},
           lambda p, fi, fo, s: Plan("truncated", (p["mean"], p["std"], (p["a"] - p["mean"]) / p["std"],
@@ -352,8 +375,9 @@ _register("jax.variance_scaling", "jax",
            "batch_axis": ()},
           lambda p, fi, fo, s: _variance_scaling(p["scale"], p["mode"], p["distribution"], fi, fo,
                                                  normal_is_truncated=False),
-          checks={"scale": _POS, "mode": _MODE, "distribution": _JDIST, "in_axis": _AXES, "out_axis": _AXES,
-                  "batch_axis": _AXES}, doc="'normal' is untruncated")
+          checks={"scale": _POS, "mode": _JMODE, "distribution": _JDIST, "in_axis": _AXES, "out_axis": _AXES,
+                  "batch_axis": _AXES},
+          doc="'normal' is untruncated; mode 'fan_geo_avg' divides by sqrt(fan_in * fan_out)")
 _register(
     "jax.orthogonal",
     "jax",
@@ -400,6 +424,19 @@ _KERAS_CLASSES = {
     "he_uniform": "HeUniform",
     "he_normal": "HeNormal",
 }
+#: Keras 3's extra spellings (``keras.initializers.get``). The plain names that PyTorch or JAX own
+#: (``normal``, ``uniform``) keep the owner's meaning; with the ``keras.`` prefix they are Keras's.
+_KERAS_EXTRA = {
+    "normal": "random_normal",
+    "uniform": "random_uniform",
+    "one": "ones",
+    "zero": "zeros",
+    "IdentityInitializer": "identity",
+    "OrthogonalInitializer": "orthogonal",
+}
+for _alias, _name in _KERAS_EXTRA.items():
+    _ALIASES[_key("keras." + _alias)] = _name
+    _ALIASES.setdefault(_key(_alias), _name)
 for _name, _cls in _KERAS_CLASSES.items():
     _ALIASES[_key(_cls)] = _name
     _ALIASES[_key("keras." + _name)] = _name
@@ -451,8 +488,10 @@ class Initializer:
         return get_initializer(self.params["base"]) if self.is_data_dependent else self
 
     def get_config(self) -> dict:
-        """All parameters (defaults included), as in Keras."""
-        return dict(self.params)
+        """All parameters (defaults included), as in Keras; a nested initializer (LSUV's base) as
+        its ``{"name": ..., **params}`` spec."""
+        return {k: ({"name": v.name, **v.given} if isinstance(v, Initializer) else v)
+                for k, v in self.params.items()}
 
     def plan(self, shape, layout: str = "keras", in_axis=-2, out_axis=-1, batch_axis=()) -> Plan:
         """The :class:`Plan` for a weight of ``shape`` under ``layout`` (memoised)."""
@@ -466,7 +505,8 @@ class Initializer:
         if self.name == "jax.variance_scaling":
             layout, in_axis, out_axis, batch_axis = "jax", self.params["in_axis"], self.params["out_axis"], \
                 self.params["batch_axis"]
-        fan_in, fan_out = compute_fans(shape, layout, in_axis, out_axis, batch_axis)
+        fan_in, fan_out = compute_fans(shape, layout, in_axis, out_axis, batch_axis,
+                                       self.params.get("input_axes"), self.params.get("output_axes"))
         return self.entry.planner(self.params, fan_in, fan_out, shape)
 
     def __call__(self, shape, *, seed: int | None = None, dtype="float32", layout: str = "keras",
@@ -488,7 +528,7 @@ class Initializer:
         """
         if self.is_data_dependent:
             raise ValueError("initializer 'lsuv' is data-dependent: use it in fastinit.simulate or a sweep, "
-                             "or sample its base with get_initializer(" + repr(self.params["base"]) + ")")
+                             f"or sample its base with get_initializer({self.get_config()['base']!r})")
         shape = check_shape(shape)
         dt = check_dtype(dtype)
         if layout not in LAYOUTS:
@@ -520,6 +560,9 @@ def sample(plan: Plan, shape, dt, seed, trial, tensor_id, axes=(0, 1), column_ax
     ``column_axis`` is the column axis of orthogonal (None: PyTorch's rule, rows = shape[0]).
     """
     plan.kind.check(plan.args, shape)
+    # The kernels take the seed as uint64: a Python int would dispatch to an int64 specialization
+    # once one is compiled, and seeds in [2**63, 2**64) would then overflow.
+    seed = np.uint64(check_seed(seed))
     if plan.kind.elementwise:
         out = np.empty(math.prod(shape), dtype=dt)
         p = plan.kernel_params(dt)
@@ -530,7 +573,13 @@ def sample(plan: Plan, shape, dt, seed, trial, tensor_id, axes=(0, 1), column_ax
 
 
 def _orthogonal(a, shape, stream, axes, column_axis) -> np.ndarray:
-    """``gain * Q``: rows of shape[0] (PyTorch, ``column_axis`` None) or columns along ``column_axis``."""
+    """``gain * Q``: rows of shape[0] (PyTorch, ``column_axis`` None) or columns along ``column_axis``.
+
+    Rank < 2 is an error, as in Keras, JAX and PyTorch. (Checked here, not in :meth:`Kind.check`,
+    which the engine calls with a placeholder shape to check the arguments of a kind with a code.)
+    """
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal needs a shape of rank >= 2, got {shape!r}")
     size = math.prod(shape)
     if column_axis is None:
         rows = shape[0]
@@ -657,6 +706,37 @@ def _cached_initializer(key: str) -> Initializer:
     return _get_initializer(spec, **params)
 
 
+_JAX_AXES = ("in_axis", "out_axis", "batch_axis")
+#: JAX's shortcuts: ``jax.nn.initializers.he_normal(in_axis, out_axis, batch_axis)`` is
+#: ``variance_scaling(2.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis)``, and so on.
+#: Without axes they resolve to the Keras entries (same numbers: the default axes give Keras's fans).
+_JAX_SHORTCUTS = {
+    _key(f"jax.{n}"): vs
+    for names, vs in (
+        (("he_normal", "kaiming_normal"), (2.0, "fan_in", "truncated_normal")),
+        (("he_uniform", "kaiming_uniform"), (2.0, "fan_in", "uniform")),
+        (("glorot_normal", "xavier_normal"), (1.0, "fan_avg", "truncated_normal")),
+        (("glorot_uniform", "xavier_uniform"), (1.0, "fan_avg", "uniform")),
+        (("lecun_normal",), (1.0, "fan_in", "truncated_normal")),
+        (("lecun_uniform",), (1.0, "fan_in", "uniform")),
+    )
+    for n in names
+}
+
+
+def _jax_shortcut(name: str, params: dict) -> tuple[str, dict]:
+    """A JAX shortcut given fan axes, as the ``jax.variance_scaling`` it is in JAX."""
+    unknown = set(params) - set(_JAX_AXES)
+    if unknown:
+        raise ValueError(f"initializer {name!r} given axes takes only {list(_JAX_AXES)}; got unknown "
+                         f"parameter(s) {sorted(unknown)}")
+    scale, mode, distribution = _JAX_SHORTCUTS[_key(name)]
+    vs = _REGISTRY["jax.variance_scaling"].defaults
+    vs_params = {"scale": scale, "mode": mode, "distribution": distribution}
+    given = {k: v for k, v in vs_params.items() if v != vs[k]}
+    return "jax.variance_scaling", {**given, **params}
+
+
 def _parse_spec(spec) -> tuple:
     """The name, parameters and seed of a name or dict spec (Keras ``class_name``/``config``,
     whose ``seed`` and ``dtype`` are not parameters, or fastinit's ``name`` and parameters)."""
@@ -664,6 +744,17 @@ def _parse_spec(spec) -> tuple:
         return spec, {}, None
     spec = dict(spec)
     if "class_name" in spec:
+        module = spec.get("module")
+        if module is not None and not (isinstance(module, str) and module.split(".")[0] == "keras"):
+            raise ValueError(f"initializer spec {spec!r}: module={module!r} is not a Keras module "
+                             f"(keras.initializers)")
+        registered = spec.get("registered_name")
+        if registered is not None and (
+                not isinstance(registered, str)
+                or _ALIASES.get(_key(registered.rpartition(">")[2].rpartition(".")[2]))
+                != _ALIASES.get(_key(str(spec["class_name"])))):
+            raise ValueError(f"initializer spec {spec!r}: registered_name={registered!r} is not the class "
+                             f"{spec['class_name']!r}")
         config = spec.get("config") or {}
         if not isinstance(config, dict):
             raise ValueError(
@@ -698,6 +789,8 @@ def _get_initializer(spec, **params) -> Initializer:
         return spec if not params else get_initializer(spec.name, **{**spec.given, **params})
     name, config, seed = _parse_spec(spec)
     params = {**config, **params}
+    if isinstance(name, str) and _key(name) in _JAX_SHORTCUTS and set(params) & set(_JAX_AXES):
+        name, params = _jax_shortcut(name, params)
     canonical = _resolve(name)
     entry = _REGISTRY[canonical]
     unknown = set(params) - set(entry.defaults)
@@ -711,7 +804,7 @@ def _get_initializer(spec, **params) -> Initializer:
         pred, what = entry.checks.get(k, (lambda v: True, ""))
         if not pred(v):
             raise ValueError(f"initializer {canonical!r}: {k}={v!r} is not allowed; must be {what}")
-    missing = [k for k, v in {**entry.defaults, **params}.items() if v is None]
+    missing = [k for k, v in {**entry.defaults, **params}.items() if v is None and k not in _OPTIONAL]
     if missing:
         raise ValueError(f"initializer {canonical!r} needs parameter(s) {missing}")
     merged = {**entry.defaults, **params}
@@ -725,7 +818,9 @@ def _get_initializer(spec, **params) -> Initializer:
         if base.is_data_dependent:
             raise ValueError("initializer 'lsuv': base must not be 'lsuv'")
         if "base" in params:
-            params["base"] = base.label
+            # a plain name stays a name (its label); a base with parameters is kept resolved, since
+            # its label ('random_normal(stddev=0.1)') is not a name that resolves again
+            params["base"] = base.label if not base.given else base
     if seed is not None:
         seed = check_seed(seed)
     return Initializer(canonical, params, seed)

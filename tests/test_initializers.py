@@ -296,3 +296,189 @@ BAD = [
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# --- Keras 3 configs, serialize() output and aliases ---------------------------------------------
+def test_compute_fans_keras_input_output_axes():
+    assert fi.compute_fans((3, 3, 16, 32), input_axes=[0, 1], output_axes=[3]) == (9, 32)
+    assert fi.compute_fans((3, 3, 16, 32), input_axes=[0, 1]) == (9, 288)  # None: the default rule
+    assert fi.compute_fans((3, 3, 16, 32), output_axes=-1) == (144, 32)
+    with pytest.raises(ValueError, match="input_axes"):
+        fi.compute_fans((16, 32), input_axes=[2])
+
+
+@pytest.mark.parametrize("class_name,scale,mode", [
+    ("VarianceScaling", 2.0, "fan_in"), ("GlorotNormal", 1.0, "fan_avg"), ("GlorotUniform", 1.0, "fan_avg"),
+    ("HeNormal", 2.0, "fan_in"), ("HeUniform", 2.0, "fan_in"), ("LecunNormal", 1.0, "fan_in"),
+    ("LecunUniform", 1.0, "fan_in")])
+def test_keras3_config_input_output_axes(class_name, scale, mode):
+    config = {"seed": None, "input_axes": None, "output_axes": None}
+    if class_name == "VarianceScaling":
+        config.update(scale=2.0, mode="fan_in", distribution="truncated_normal")
+    shape = (3, 3, 16, 32)
+    default = fi.get_initializer({"class_name": class_name, "config": config})
+    plain = {k: v for k, v in config.items() if k not in ("input_axes", "output_axes")}
+    plain = fi.get_initializer({"class_name": class_name, "config": plain})
+    assert default.label == plain.label  # None is the default rule
+    assert default.plan(shape) == plain.plan(shape)
+    init = fi.get_initializer({"class_name": class_name,
+                               "config": {**config, "seed": 5, "input_axes": [0, 1], "output_axes": [3]}})
+    assert init.default_seed == 5
+    n = {"fan_in": 9, "fan_avg": (9 + 32) / 2}[mode]
+    a = init.plan(shape).args
+    if "Uniform" in class_name:
+        assert a == pytest.approx((-math.sqrt(3 * scale / n), math.sqrt(3 * scale / n)))
+    else:
+        assert a == pytest.approx((0.0, math.sqrt(scale / n) / TRUNC_STD_2, -2.0, 2.0))
+    w = init(shape, dtype="float64")
+    assert w.shape == shape
+    with pytest.raises(ValueError, match="input_axes"):
+        fi.get_initializer(class_name, input_axes="rows")
+
+
+SERIALIZED = [
+    ("Zeros", {}), ("Ones", {}), ("Constant", {"value": 0.5}),
+    ("RandomNormal", {"mean": 0.0, "stddev": 0.05, "seed": None}),
+    ("RandomUniform", {"minval": -0.05, "maxval": 0.05, "seed": None}),
+    ("TruncatedNormal", {"mean": 0.0, "stddev": 0.05, "seed": 3}),
+    ("VarianceScaling", {"scale": 1.0, "mode": "fan_avg", "distribution": "uniform", "seed": None,
+                         "input_axes": None, "output_axes": None}),
+    ("Orthogonal", {"gain": 1.0, "seed": None}), ("Identity", {"gain": 1.0}),
+    ("LecunUniform", {"seed": None, "input_axes": None, "output_axes": None}),
+    ("LecunNormal", {"seed": None}), ("GlorotUniform", {"seed": None}), ("GlorotNormal", {"seed": None}),
+    ("HeUniform", {"seed": None}), ("HeNormal", {"seed": 1, "input_axes": None, "output_axes": None}),
+]
+
+
+def test_serialized_covers_every_keras_class():
+    from fastinit.initializers import _KERAS_CLASSES
+    assert {c for c, _ in SERIALIZED} == set(_KERAS_CLASSES.values())
+
+
+@pytest.mark.parametrize("registered", [None, "class"])
+@pytest.mark.parametrize("class_name,config", SERIALIZED, ids=[c for c, _ in SERIALIZED])
+def test_keras_serialize_output_resolves(class_name, config, registered):
+    from fastinit.initializers import _KERAS_CLASSES
+    spec = {"module": "keras.initializers", "class_name": class_name, "config": config,
+            "registered_name": class_name if registered else None}
+    init = fi.get_initializer(spec)
+    assert _KERAS_CLASSES[init.name] == class_name
+    assert init.default_seed == config.get("seed")
+    with pytest.raises(ValueError, match="registered_name"):
+        fi.get_initializer({**spec, "registered_name": "my_package>MyInit"})
+
+
+def test_keras_serialize_rejects_foreign_module():
+    with pytest.raises(ValueError, match="module='torch.nn.init'"):
+        fi.get_initializer({"module": "torch.nn.init", "class_name": "HeNormal", "config": {}})
+
+
+@pytest.mark.parametrize("alias,name", [
+    ("keras.normal", "random_normal"), ("keras.uniform", "random_uniform"), ("keras.one", "ones"),
+    ("keras.zero", "zeros"), ("keras.ones", "ones"), ("keras.zeros", "zeros"),
+    ("keras.IdentityInitializer", "identity"), ("keras.OrthogonalInitializer", "orthogonal"),
+    ("keras.identity", "identity"), ("keras.orthogonal", "orthogonal"),
+    ("keras.random_normal", "random_normal"),
+    ("keras.RandomNormal", "random_normal"), ("keras.random_uniform", "random_uniform"),
+    ("keras.truncated_normal", "truncated_normal"), ("keras.TruncatedNormal", "truncated_normal"),
+    ("keras.constant", "constant"), ("keras.variance_scaling", "variance_scaling"),
+    ("keras.glorot_normal", "glorot_normal"), ("keras.GlorotUniform", "glorot_uniform"),
+    ("keras.he_normal", "he_normal"), ("keras.HeUniform", "he_uniform"),
+    ("keras.lecun_normal", "lecun_normal"),
+    ("keras.LecunUniform", "lecun_uniform"), ("one", "ones"), ("zero", "zeros"),
+    ("IdentityInitializer", "identity"), ("OrthogonalInitializer", "orthogonal"),
+    ("normal", "normal"), ("uniform", "uniform"), ("torch.normal", "normal"),
+])
+def test_keras_aliases(alias, name):
+    assert fi.get_initializer(alias).name == name
+
+
+def test_keras_normal_uniform_defaults_and_plain_names_follow_pytorch():
+    from fastinit.initializers import describe
+    assert fi.get_initializer("keras.normal").plan((4, 4)).args == (0.0, 0.05)
+    assert fi.get_initializer("keras.uniform").plan((4, 4)).args == (-0.05, 0.05)
+    assert fi.get_initializer("normal").plan((4, 4)).args == (0.0, 1.0)
+    assert fi.get_initializer("uniform").plan((4, 4)).args == (0.0, 1.0)
+    assert "PyTorch" in describe("normal") and "keras.normal" in describe("normal")
+    assert "PyTorch" in describe("uniform") and "keras.uniform" in describe("uniform")
+
+
+# --- JAX -----------------------------------------------------------------------------------------
+def test_jax_variance_scaling_fan_geo_avg():
+    init = fi.get_initializer("jax.variance_scaling", mode="fan_geo_avg", distribution="normal", scale=2.0)
+    assert init.plan((4, 9)).args == pytest.approx((0.0, math.sqrt(2.0 / 6.0)))
+    u = fi.get_initializer("jax.variance_scaling", mode="fan_geo_avg", distribution="uniform")
+    assert u.plan((3, 3, 4, 9)).args == pytest.approx((-math.sqrt(3 / 54), math.sqrt(3 / 54)))
+    with pytest.raises(ValueError, match="fan_geo_avg"):
+        fi.get_initializer("variance_scaling", mode="fan_geo_avg")  # Keras has no such mode
+
+
+JAX_SHORTCUTS = [
+    ("he_normal", 2.0, "fan_in", "truncated_normal"), ("kaiming_uniform", 2.0, "fan_in", "uniform"),
+    ("glorot_normal", 1.0, "fan_avg", "truncated_normal"), ("xavier_uniform", 1.0, "fan_avg", "uniform"),
+    ("lecun_normal", 1.0, "fan_in", "truncated_normal"), ("lecun_uniform", 1.0, "fan_in", "uniform"),
+]
+
+
+@pytest.mark.parametrize("name,scale,mode,dist", JAX_SHORTCUTS, ids=[s[0] for s in JAX_SHORTCUTS])
+def test_jax_shortcuts_take_axes(name, scale, mode, dist):
+    shape = (5, 3, 7)
+    init = fi.get_initializer(f"jax.{name}", in_axis=1, out_axis=0, batch_axis=())
+    vs = fi.get_initializer("jax.variance_scaling", scale=scale, mode=mode, distribution=dist, in_axis=1,
+                            out_axis=0)
+    assert init.plan(shape) == vs.plan(shape)
+    fan_in, fan_out = 3 * 7, 5 * 7
+    n = fan_in if mode == "fan_in" else (fan_in + fan_out) / 2
+    a = init.plan(shape).args
+    if dist == "uniform":
+        assert a == pytest.approx((-math.sqrt(3 * scale / n), math.sqrt(3 * scale / n)))
+    else:  # JAX's shortcuts are truncated normals, like Keras's
+        assert a == pytest.approx((0.0, math.sqrt(scale / n) / TRUNC_STD_2, -2.0, 2.0))
+    np.testing.assert_array_equal(init(shape, seed=2), vs(shape, seed=2))
+    batched = fi.get_initializer(f"jax.{name}", batch_axis=0)
+    assert batched.plan((10, 16, 32)) == fi.get_initializer(f"jax.{name}").plan((16, 32))
+    # without axes: the Keras entry, unchanged
+    vs_default = fi.get_initializer("jax.variance_scaling", scale=scale, mode=mode, distribution=dist)
+    assert fi.get_initializer(f"jax.{name}").plan((3, 3, 16, 32)) == vs_default.plan((3, 3, 16, 32))
+    with pytest.raises(ValueError, match="unknown parameter"):
+        fi.get_initializer(f"jax.{name}", in_axis=1, scale=3.0)
+
+
+# --- structured shapes, seeds, LSUV bases ------------------------------------------------------
+@pytest.mark.parametrize("name", ["orthogonal", "jax.orthogonal", "torch.orthogonal"])
+@pytest.mark.parametrize("shape", [(5,), ()])
+@pytest.mark.parametrize("layout", ["keras", "torch"])
+def test_orthogonal_rank_below_2_raises(name, shape, layout):
+    with pytest.raises(ValueError, match="rank >= 2"):
+        fi.initialize(name, shape, layout=layout)
+
+
+@pytest.mark.parametrize("name,params", [("he_normal", {}), ("uniform", {}), ("orthogonal", {}),
+                                         ("sparse", {"sparsity": 0.3})])
+def test_seeds_up_to_2_64(name, params):
+    layout = "torch" if name == "sparse" else "keras"
+    small = fi.initialize(name, (40, 30), seed=1, layout=layout, **params)  # small seeds first (dispatch)
+    for seed in (2 ** 63, 2 ** 64 - 1):
+        w = fi.initialize(name, (40, 30), seed=seed, layout=layout, **params)
+        assert np.isfinite(w).all() and not np.array_equal(w, small)
+        np.testing.assert_array_equal(w, fi.initialize(name, (40, 30), seed=np.uint64(seed), layout=layout,
+                                                       **params))
+    with pytest.raises(ValueError, match="seed="):
+        fi.initialize(name, (40, 30), seed=2 ** 64, layout=layout, **params)
+
+
+def test_lsuv_base_with_parameters():
+    spec = {"name": "lsuv", "base": {"name": "random_normal", "stddev": 0.1}}
+    init = fi.get_initializer(spec)
+    assert init.label == "lsuv(base=random_normal(stddev=0.1))"
+    assert init.sampled == fi.get_initializer("random_normal", stddev=0.1)
+    assert init.sampled.plan((4, 4)).args == (0.0, 0.1)
+    assert init.get_config()["base"] == {"name": "random_normal", "stddev": 0.1}
+    assert fi.get_initializer({"name": "lsuv", **init.get_config()}) == init  # the config resolves again
+    keras_base = fi.get_initializer({"name": "lsuv", "base": {"class_name": "RandomNormal",
+                                                              "config": {"stddev": 0.1, "seed": None}}})
+    assert keras_base == init
+    assert fi.get_initializer(init, tol=0.05).sampled == init.sampled
+    # plain-name bases keep their label and stay names
+    assert fi.get_initializer({"name": "lsuv", "base": "glorot_normal"}).params["base"] == "glorot_normal"
+    assert fi.get_initializer({"name": "lsuv", "base": "orthogonal"}).label == "lsuv"

@@ -453,3 +453,10 @@ def test_views_equal_numpy_reshape():
     assert m.flags.c_contiguous and m.strides == (32, 4)
     v[5] = -1.0        # views, not copies
     assert a[0, 5] == -1.0 and m[0, 5] == -1.0
+
+
+def test_simulate_takes_every_documented_seed():
+    small = fi.simulate("he_normal", "relu", depth=2, width=4, batch=4, seed=1)     # compiles for int64 seeds
+    for seed in (2 ** 63, 2 ** 64 - 1):
+        df = fi.simulate("he_normal", "relu", depth=2, width=4, batch=4, seed=seed, input="uniform01")
+        assert np.isfinite(df["preact_sq"]).all() and not df["preact_sq"].equals(small["preact_sq"])

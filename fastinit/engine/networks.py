@@ -152,19 +152,20 @@ def inputs(shape: Shape) -> tuple[np.ndarray, np.ndarray]:
     """The input batch and the gradient seed (probe g or targets) of a shape, in its dtype."""
     dt = np.dtype(shape.dtype)
     b, n0, nl = shape.batch, shape.widths[0], shape.widths[-1]
+    seed = np.uint64(shape.seed)   # seeds >= 2**63 must not meet a kernel compiled for int64 seeds
     if shape.input == "array":
         x0 = np.ascontiguousarray(shape.input_array, dtype=dt)
     else:
         x = np.empty(b * n0)
         if shape.input == "uniform01":
-            ks.fill_uniform(x, shape.seed, shape.trial, INPUT_TENSOR)
+            ks.fill_uniform(x, seed, shape.trial, INPUT_TENSOR)
         else:
-            ks.fill_normal(x, shape.seed, shape.trial, INPUT_TENSOR)
+            ks.fill_normal(x, seed, shape.trial, INPUT_TENSOR)
         x = x.reshape(b, n0)
         if shape.input_corr is not None:
             c = shape.input_corr
             x[1::2] = c * x[0::2] + math.sqrt(1.0 - c * c) * x[1::2]
         x0 = x.astype(dt)
     g = np.empty(b * nl)
-    ks.fill_normal(g, shape.seed, shape.trial, TARGET_TENSOR if shape.loss == "mse" else PROBE_TENSOR)
+    ks.fill_normal(g, seed, shape.trial, TARGET_TENSOR if shape.loss == "mse" else PROBE_TENSOR)
     return x0, g.reshape(b, nl).astype(dt)
