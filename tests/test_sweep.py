@@ -457,3 +457,24 @@ def test_kill_at_several_moments_then_resume(tmp_path, reference, delay):
     res = _cli("sweep", str(spec), "--out", str(out), "--quiet")
     assert res.returncode == 0, res.stderr
     pd.testing.assert_frame_equal(fi.load(out), reference)
+
+
+@pytest.mark.parametrize("init,match", [
+    ({"name": "trunc_normal", "a": 10.0, "b": 20.0}, "probability"),
+    ({"name": "jax.truncated_normal", "lower": 5.0, "upper": 10.0}, "probability"),
+    ("delta_orthogonal", "3-, 4- or 5-D"), ("dirac", "3-, 4- or 5-D"),
+    ({"name": "sparse_martens", "k": 20}, "k=20 exceeds fan_in=8"),
+    ({"name": "random_uniform", "minval": 1.0, "maxval": 1.00000001}, "equal in float32"),
+])
+def test_undrawable_initializers_refused_before_anything_is_written(tmp_path, init, match):
+    spec = {"grid": {"initializer": ["he_normal", init], "activation": ["relu"], "seed": [0, 1]},
+            "settings": {"depth": 3, "width": 8, "batch": 4, "chunk_size": 1}}
+    with pytest.raises(SpecError, match=match) as e:
+        fi.sweep(spec, out=tmp_path / "o", progress=False)
+    assert "layer 1 (8 x 8)" in str(e.value)
+    assert not (tmp_path / "o").exists()
+    spec_file = tmp_path / "s.toml"
+    from fastinit.sweep.store import to_toml
+    spec_file.write_text(to_toml(spec))
+    r = _cli("sweep", str(spec_file), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and not (tmp_path / "o").exists()

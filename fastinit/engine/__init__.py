@@ -30,7 +30,7 @@ from .networks import (
     make_shape,
     make_variant,
 )
-from .plan import Call, memory_estimate, plan_call, stored_bytes, weight_rows
+from .plan import Call, check_weights, memory_estimate, plan_call, stored_bytes, weight_rows
 
 __all__ = [
     "Cache",
@@ -43,6 +43,7 @@ __all__ = [
     "Shape",
     "Variant",
     "check_bias_initializer",
+    "check_weights",
     "clear_caches",
     "inputs",
     "make_shape",

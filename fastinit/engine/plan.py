@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from ..initializers import Initializer, get_initializer, sample
+from ..initializers import Initializer, Kind, get_initializer, sample
 from ..kernels import network as kn
 from ..kernels import sampling as ks
 from ..rng import BIAS_TENSOR
@@ -93,6 +93,30 @@ def memory_estimate(shape: Shape, *, stored: int = 0, n_groups: int = 1, threads
     per_group = shape.batch * (shape.widths[0] + shape.widths[-1]) + sum(shape.widths[1:])
     held = cache.nbytes if cache is not None else 0
     return stored + n_groups * per_group * item + per_thread * threads + held
+
+
+def check_weights(shape: Shape, variant: Variant) -> None:
+    """Raise ValueError, naming the initializer and the layer, if the weights or biases of a network
+    of ``shape`` cannot be drawn with ``variant``'s initializers (from their plans; nothing is
+    sampled, so a sweep can check every network before it writes anything)."""
+    pairs = list(zip(shape.widths, shape.widths[1:]))
+    weights = [((a, b), f"layer {l} ({a} x {b})") for l, (a, b) in enumerate(pairs, 1)]
+    biases = [((b,), f"the biases of layer {l}") for l, (_, b) in enumerate(pairs, 1)]
+    for init, shapes in ((variant.initializer.sampled, weights), (variant.bias_initializer, biases)):
+        seen = set()
+        for s, where in shapes:
+            if s in seen:
+                continue
+            seen.add(s)
+            try:
+                plan = init.plan(s)
+                plan.kind.check(plan.args, s)
+                if plan.kind.code is not None:
+                    plan.kernel_params(shape.dtype)
+                if plan.kind is Kind.SPARSE_MARTENS and int(plan.args[0]) > s[0]:
+                    raise ValueError(f"k={int(plan.args[0])} exceeds fan_in={s[0]}")
+            except ValueError as e:
+                raise ValueError(f"initializer {init.label!r}, {where}: {e}") from None
 
 
 def check_depths(shape: Shape, depths) -> np.ndarray:

@@ -41,10 +41,15 @@ def available_memory() -> int:
 
 def plan_sweep(spec, max_memory: int | None = None, threads: int | None = None) -> tuple[Spec, list[Chunk]]:
     """Validate a spec, cut it into chunks and check each fits in memory, before any work."""
-    from .plan import chunk_memory, chunks, describe
-    from .spec import load_spec
+    from .plan import check_networks, chunk_memory, chunks, describe
+    from .spec import SpecError, load_spec
     spec = load_spec(spec)
-    parts = chunks(spec)
+    try:
+        parts = chunks(spec)
+        for c in parts:
+            check_networks(c)
+    except (ValueError, TypeError) as e:
+        raise SpecError(f"invalid sweep spec:\n  {e}") from None
     limit = max_memory if max_memory is not None else available_memory()
     for c in parts:
         need = chunk_memory(c, threads)

@@ -20,7 +20,15 @@ import pandas as pd
 
 from ..activations import get_activation
 from ..engine import DEFAULT as CACHE
-from ..engine import make_shape, make_variant, memory_estimate, metric_columns, run_groups, stored_bytes
+from ..engine import (
+    check_weights,
+    make_shape,
+    make_variant,
+    memory_estimate,
+    metric_columns,
+    run_groups,
+    stored_bytes,
+)
 from ..initializers import get_initializer
 from .spec import DEFAULTS, ENGINE_KEYS, Spec
 
@@ -307,6 +315,21 @@ def _groups(chunk: Chunk, structure: tuple) -> tuple[list[tuple], list[int]]:
             ]
         out.append((trunk, memo[key]))
     return out, depths
+
+
+def check_networks(chunk: Chunk) -> None:
+    """Every network of a chunk can be drawn (:func:`fastinit.engine.check_weights`); raises
+    ValueError naming the initializer, the layer and a configuration. Its variants are resolved
+    into ``chunk.resolved``, where computing the chunk finds them."""
+    structure = _structure(chunk)
+    groups, _ = _groups(chunk, structure)
+    memo = chunk.resolved.setdefault("checked", set())
+    for trunk, variants in groups:
+        for v in variants:
+            key = (trunk.widths, trunk.dtype, v.initializer.label, v.bias_initializer.label)
+            if key not in memo:
+                check_weights(trunk, v)
+                memo.add(key)
 
 
 def _variant(cfg: dict):
