@@ -33,6 +33,7 @@ from .activations import calculate_gain
 from .fans import LAYOUTS, compute_fans
 from .kernels import sampling as ks
 from .kernels.orthogonal import orthogonal_matrices
+from .rng import MAX_ELEMENTS
 
 #: Standard deviation of N(0, 1) truncated to (-2, 2); variance-scaling divides by it.
 TRUNC_STD_2 = 0.87962566103423978
@@ -71,7 +72,12 @@ class Kind(str, enum.Enum):
         return self in (Kind.CONSTANT, Kind.UNIFORM, Kind.NORMAL, Kind.TRUNCATED)
 
     def second_moment(self, a: tuple, n_in: int, n_out: int) -> float:
-        """E[w^2] of the entries of an (n_in, n_out) weight of this kind with arguments ``a``."""
+        """E[w^2] of the entries of an (n_in, n_out) weight of this kind with arguments ``a``
+        (inf where it overflows: blow-up is data)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(self._second_moment(tuple(np.float64(x) for x in a), n_in, n_out))
+
+    def _second_moment(self, a: tuple, n_in: int, n_out: int) -> float:
         if self is Kind.CONSTANT:
             return a[0] ** 2
         if self is Kind.UNIFORM:
@@ -563,6 +569,9 @@ def sample(plan: Plan, shape, dt, seed, trial, tensor_id, axes=(0, 1), column_ax
     # The kernels take the seed as uint64: a Python int would dispatch to an int64 specialization
     # once one is compiled, and seeds in [2**63, 2**64) would then overflow.
     seed = np.uint64(check_seed(seed))
+    if math.prod(shape) >= MAX_ELEMENTS:
+        raise ValueError(f"shape {tuple(shape)!r} has {math.prod(shape)} elements; at most "
+                         f"{MAX_ELEMENTS - 1} fit the random streams")
     if plan.kind.elementwise:
         out = np.empty(math.prod(shape), dtype=dt)
         p = plan.kernel_params(dt)

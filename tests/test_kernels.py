@@ -460,3 +460,22 @@ def test_simulate_takes_every_documented_seed():
     for seed in (2 ** 63, 2 ** 64 - 1):
         df = fi.simulate("he_normal", "relu", depth=2, width=4, batch=4, seed=seed, input="uniform01")
         assert np.isfinite(df["preact_sq"]).all() and not df["preact_sq"].equals(small["preact_sq"])
+
+
+def test_blow_up_with_jacobian_is_data():
+    df = fi.simulate({"name": "random_normal", "stddev": 10.0}, "linear", depth=400, width=8, batch=4,
+                     dtype="float64", jacobian=True)
+    assert (df["nonfinite"] > 0).any() and df["jac_max"].isna().any()
+
+
+def test_tensors_beyond_the_streams_are_refused():
+    with pytest.raises(ValueError, match="MAX_ELEMENTS|fit the random streams"):
+        fi.initialize("he_normal", (2 ** 17, 2 ** 17))
+    with pytest.raises(ValueError, match="fit the random streams"):
+        fi.simulate("he_normal", "relu", widths=[2 ** 17, 2 ** 17])
+
+
+def test_theory_of_a_blown_up_initializer_is_inf_not_an_error():
+    pred = fi.theory.predict({"name": "random_uniform", "minval": -1e308, "maxval": 1e308}, "linear", depth=2,
+                             width=4)
+    assert not np.isfinite(pred["preact_sq"]).all()

@@ -478,3 +478,15 @@ def test_undrawable_initializers_refused_before_anything_is_written(tmp_path, in
     spec_file.write_text(to_toml(spec))
     r = _cli("sweep", str(spec_file), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "Traceback" not in r.stderr and not (tmp_path / "o").exists()
+
+
+def test_spec_files_that_cannot_be_specs(tmp_path):
+    (tmp_path / "bin.toml").write_bytes(bytes(range(256)))
+    (tmp_path / "utf16.toml").write_bytes('name = "x"'.encode("utf-16"))
+    for path, match in ((tmp_path, "is a folder"), ("/dev/null", "not a regular file"),
+                        (tmp_path / "bin.toml", "not UTF-8"), (tmp_path / "utf16.toml", "not UTF-8"),
+                        (tmp_path / "missing.toml", "does not exist")):
+        with pytest.raises(SpecError, match=match):
+            load_spec(path)
+        r = _cli("sweep", str(path), "--out", str(tmp_path / "o"))
+        assert r.returncode == 2 and "Traceback" not in r.stderr and match in r.stderr

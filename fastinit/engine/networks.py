@@ -16,7 +16,7 @@ from ..activations import Activation, get_activation
 from ..initializers import Initializer, get_initializer
 from ..kernels import sampling as ks
 from ..kernels.network import LOSS_MSE, LOSS_PROBE
-from ..rng import INPUT_TENSOR, PROBE_TENSOR, TARGET_TENSOR
+from ..rng import INPUT_TENSOR, MAX_ELEMENTS, PROBE_TENSOR, TARGET_TENSOR
 
 INPUTS = ("normal", "uniform01")
 LOSSES = {"probe": LOSS_PROBE, "mse": LOSS_MSE}
@@ -126,6 +126,10 @@ def make_shape(depth=None, width=None, *, widths=None, batch=None, seed=0, trial
         widths = check_widths(widths, depth)
     else:
         widths = (c["width"](width),) * (c["depth"](depth) + 1)
+    for a, b in zip(widths, widths[1:]):
+        if a * b >= MAX_ELEMENTS:
+            raise ValueError(f"a layer of {a} x {b} weights has {a * b} elements; at most {MAX_ELEMENTS - 1} "
+                             f"fit the random streams (rng.MAX_ELEMENTS)")
     input, array, batch = check_input(input, widths, batch)
     return Shape(widths, batch, c["seed"](seed), c["trial"](trial), c["dtype"](dtype), input,
                  check_input_corr(input_corr, input, batch), c["backward"](backward), c["jacobian"](jacobian),

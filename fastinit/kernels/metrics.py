@@ -218,11 +218,15 @@ def jacobian_step(jac, w, d_row, stats):
     Returns
     -------
     float64 array (n_out, n0)
-        ``dx^l/dx^0 = diag(d_row) w^T jac`` (a new array; this primitive allocates).
+        ``dx^l/dx^0 = diag(d_row) w^T jac`` (a new array; this primitive allocates). A non-finite
+        Jacobian gets NaN spectrum metrics.
     """
     out = np.dot(w.T.astype(np.float64), jac)
     for j in range(w.shape[1]):
         out[j, :] *= d_row[j]
+    if not np.isfinite(out).all():     # blow-up is data: LAPACK's SVD would raise on it
+        stats[JAC_SQ_MEAN] = stats[JAC_SQ_VAR] = stats[JAC_MIN] = stats[JAC_MAX] = np.nan
+        return out
     sv = np.linalg.svd(out, full_matrices=False)[1]
     sq = sv * sv
     stats[JAC_SQ_MEAN] = sq.mean()

@@ -73,16 +73,30 @@ class Spec:
         return math.prod(len(v) for v in self.grid.values())
 
 
+def _read_spec_file(path: Path) -> str:
+    """The text of a spec file, or a SpecError saying why it cannot be one."""
+    if not path.exists():
+        raise SpecError(f"spec file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise SpecError(f"spec {str(path)!r} is a folder, not a TOML file")
+    if not path.is_file():
+        raise SpecError(f"spec {str(path)!r} is not a regular file (a TOML file is needed)")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"spec file {str(path)!r} is not UTF-8 text (TOML is UTF-8): byte {e.start} "
+                        f"cannot be decoded") from None
+    except OSError as e:
+        raise SpecError(f"spec file {str(path)!r} cannot be read: {e.strerror}") from None
+
+
 def load_spec(spec) -> Spec:
     """Parse and validate a spec given as a path to a TOML file, TOML text, a dict or a Spec."""
     if isinstance(spec, Spec):
         return spec
     text = None
     if isinstance(spec, (str, Path)) and not (isinstance(spec, str) and "\n" in spec):
-        path = Path(spec)
-        if not path.is_file():
-            raise SpecError(f"spec file {str(path)!r} does not exist")
-        text = path.read_text()
+        text = _read_spec_file(Path(spec))
     elif isinstance(spec, str):
         text = spec
     if text is not None:
