@@ -319,15 +319,10 @@ _register("uniform", "torch", {"a": 0.0, "b": 1.0}, lambda p, fi, fo, s: Plan("u
           checks={"a": _NUM, "b": _NUM},
           doc="plain 'uniform' is PyTorch's U[a, b); keras.uniform is random_uniform (+-0.05), "
               "jax.uniform is U[0, scale)")
-_register(
-    "normal",
-    "torch",
-    {"mean": 0.0, "std": 1.0},
-    lambda p, fi, fo, s: Plan("normal", (p["mean"], p["std"])),
-    checks={"mean": _NUM, "std": _POS},
-    doc="plain 'normal' is PyTorch's N(mean, std^2); keras.normal is random_normal (stddev 0.05), "
-        "jax.normal is N(0, stddev^2) (stddev 0.01)",
-)
+_register("normal", "torch", {"mean": 0.0, "std": 1.0},
+          lambda p, fi, fo, s: Plan("normal", (p["mean"], p["std"])), checks={"mean": _NUM, "std": _POS},
+          doc="plain 'normal' is PyTorch's N(mean, std^2); keras.normal is random_normal (stddev 0.05), "
+              "jax.normal is N(0, stddev^2) (stddev 0.01)")
 _register("trunc_normal", "torch", {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0},
           lambda p, fi, fo, s: Plan("truncated", (p["mean"], p["std"], (p["a"] - p["mean"]) / p["std"],
                                                   (p["b"] - p["mean"]) / p["std"])),
@@ -401,13 +396,9 @@ for _act, _f in (("logistic", 1.0), ("tanh", 4.0), ("relu", math.sqrt(2.0))):
               doc=f"Kwon et al. table: r = {_f:g} sqrt(6/(n_in+n_out))")
     _register(f"kwon_{_act}_normal", "literature", {}, _kwon(_f, False),
               doc=f"Kwon et al. table: sigma = {_f:g} sqrt(2/(n_in+n_out)), untruncated")
-_register(
-    "sparse_martens",
-    "literature",
-    {"k": 15, "scale": 1.0},
-    lambda p, fi, fo, s: Plan("sparse_martens", (p["k"], p["scale"])),
-    checks={"k": _INT1, "scale": _POS},
-)
+_register("sparse_martens", "literature", {"k": 15, "scale": 1.0},
+          lambda p, fi, fo, s: Plan("sparse_martens", (p["k"], p["scale"])),
+          checks={"k": _INT1, "scale": _POS})
 _register("lsuv", "literature", {"tol": 0.02, "max_iter": 20, "base": "orthogonal"},
           lambda p, fi, fo, s: get_initializer(p["base"]).plan((int(fi), int(fo))),
           checks={"tol": _POS, "max_iter": _INT1, "base": _STR},

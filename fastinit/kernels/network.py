@@ -211,23 +211,8 @@ def backward_pass(widths, top, x0, grad_seed, weights, loss, ws, scratch, stats)
 
 
 @jit
-def single_network(
-    ints,
-    reals,
-    widths,
-    depths,
-    x0,
-    grad_seed,
-    weights,
-    biases,
-    classes,
-    loss,
-    paired,
-    backward,
-    jacobian,
-    ws,
-    out,
-):
+def single_network(ints, reals, widths, depths, x0, grad_seed, weights, biases, classes, loss, paired,
+                   backward, jacobian, ws, out):
     """Statistics of one network at each of ``depths`` into ``out`` (len(depths), depth, N_METRICS).
 
     ``ints`` and ``reals`` are its rows of the networks tables, ``weights``, ``biases`` and
@@ -270,23 +255,8 @@ def single_network(
 
 
 @pjit
-def network_statistics(
-    nets_int,
-    nets_real,
-    widths,
-    depths,
-    x0,
-    grad_seed,
-    weights,
-    biases,
-    classes,
-    loss,
-    paired,
-    backward,
-    jacobian,
-    workspace,
-    out,
-):
+def network_statistics(nets_int, nets_real, widths, depths, x0, grad_seed, weights, biases, classes, loss,
+                       paired, backward, jacobian, workspace, out):
     """Per-layer statistics of many networks of one shape, at several depths, in parallel.
 
     Parameters
