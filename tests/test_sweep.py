@@ -38,6 +38,23 @@ def _cli(*args, **kw):
     )
 
 
+def _spec_file(tmp_path, spec=None, name="spec.toml"):
+    """``spec`` (default SPEC) written as a TOML file."""
+    from fastinit.sweep.store import to_toml
+    path = tmp_path / name
+    path.write_text(to_toml(SPEC if spec is None else spec))
+    return path
+
+
+def _sweep_process(spec_file, out, **kw):
+    """``fastinit sweep`` of a spec file into ``out``, running in the background."""
+    return subprocess.Popen([sys.executable, "-m", "fastinit.cli", "sweep", str(spec_file), "--out", str(out),
+                             "--quiet"], **kw)
+
+
+SLICED = dict(SPEC, settings={**SPEC["settings"], "chunk_size": 1})   # one network per chunk: many parts
+
+
 @pytest.fixture(scope="module")
 def reference():
     return fi.sweep(SPEC, progress=False)
@@ -218,21 +235,16 @@ def test_memory_limit_refuses_before_running(tmp_path):
 
 @pytest.mark.slow
 def test_resume_after_kill(tmp_path, reference):
-    spec = tmp_path / "spec.toml"
-    big = dict(SPEC, settings={**SPEC["settings"], "chunk_size": 1})
-    from fastinit.sweep.store import to_toml
-    spec.write_text(to_toml(big))
+    spec = _spec_file(tmp_path, SLICED)
     out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fastinit.cli", "sweep", str(spec), "--out", str(out), "--quiet"]
-    )
+    proc = _sweep_process(spec, out)
     deadline = time.time() + 300
     while time.time() < deadline and len(list((out / "parts").glob("chunk-*.parquet"))) < 5:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     n_done = len(list((out / "parts").glob("chunk-*.parquet")))
-    assert 5 <= n_done < len(chunks(load_spec(big))), "the kill must interrupt the sweep"
+    assert 5 <= n_done < len(chunks(load_spec(SLICED))), "the kill must interrupt the sweep"
     res = _cli("sweep", str(spec), "--out", str(out), "--quiet")
     assert res.returncode == 0, res.stderr
     pd.testing.assert_frame_equal(fi.load(out), reference)
@@ -247,9 +259,7 @@ def test_dask_backend_equals_local(tmp_path, reference):
 
 @pytest.mark.slow
 def test_cli_commands(tmp_path):
-    spec = tmp_path / "s.toml"
-    from fastinit.sweep.store import to_toml
-    spec.write_text(to_toml(SPEC))
+    spec = _spec_file(tmp_path)
     out = tmp_path / "res"
     for args in (["--help"], ["sweep", "--help"], ["show", "--help"], ["plot", "--help"], ["list", "--help"]):
         r = _cli(*args)
@@ -285,9 +295,7 @@ def test_sweep_bad_options_named_before_any_work(tmp_path, kwargs, match):
 
 
 def test_cli_out_that_is_a_file_or_under_one_is_one_line(tmp_path):
-    spec = tmp_path / "s.toml"
-    from fastinit.sweep.store import to_toml
-    spec.write_text(to_toml(SPEC))
+    spec = _spec_file(tmp_path)
     afile = tmp_path / "afile"
     afile.write_text("x")
     for out in (afile, afile / "sub"):
@@ -299,13 +307,9 @@ def test_cli_out_that_is_a_file_or_under_one_is_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_cli_interrupt_is_one_line_and_resumes(tmp_path, reference):
-    spec = tmp_path / "spec.toml"
-    big = dict(SPEC, settings={**SPEC["settings"], "chunk_size": 1})
-    from fastinit.sweep.store import to_toml
-    spec.write_text(to_toml(big))
+    spec = _spec_file(tmp_path, SLICED)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "fastinit.cli", "sweep", str(spec), "--out", str(out), "--quiet"]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    proc = _sweep_process(spec, out, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
     while time.time() < deadline and len(list((out / "parts").glob("chunk-*.parquet"))) < 3:
         time.sleep(0.05)
@@ -445,12 +449,9 @@ def test_incomplete_folder_says_so(stored):
 @pytest.mark.parametrize("delay", [0.3, 0.9, 1.6, 2.4])
 def test_kill_at_several_moments_then_resume(tmp_path, reference, delay):
     # moments from the start of the process (imports, folder creation) to the middle of the sweep
-    spec = tmp_path / "spec.toml"
-    from fastinit.sweep.store import to_toml
-    spec.write_text(to_toml(dict(SPEC, settings={**SPEC["settings"], "chunk_size": 1})))
+    spec = _spec_file(tmp_path, SLICED)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "fastinit.cli", "sweep", str(spec), "--out", str(out), "--quiet"]
-    proc = subprocess.Popen(cmd)
+    proc = _sweep_process(spec, out)
     time.sleep(delay)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -473,10 +474,7 @@ def test_undrawable_initializers_refused_before_anything_is_written(tmp_path, in
         fi.sweep(spec, out=tmp_path / "o", progress=False)
     assert "layer 1 (8 x 8)" in str(e.value)
     assert not (tmp_path / "o").exists()
-    spec_file = tmp_path / "s.toml"
-    from fastinit.sweep.store import to_toml
-    spec_file.write_text(to_toml(spec))
-    r = _cli("sweep", str(spec_file), "--out", str(tmp_path / "o"))
+    r = _cli("sweep", str(_spec_file(tmp_path, spec)), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "Traceback" not in r.stderr and not (tmp_path / "o").exists()
 
 
