@@ -4,9 +4,16 @@ Run once on a trusted version (``python tests/record_reference.py``); the tables
 from main at b5e53a7, before the engine redesign. Rows of initializers drawn from orthogonal
 matrices may differ within float rounding after the QR moved to Numba; everything else must be
 bit-identical.
+
+Products go through OpenBLAS, whose kernels (chosen per CPU) round differently: the tables were
+recorded with its Haswell kernels, so recording runs with ``OPENBLAS_CORETYPE=Haswell``
+(:data:`CORETYPE`; it must be set before SciPy loads OpenBLAS, which is why the test records in a
+subprocess). Any x86-64 CPU with AVX2 and FMA runs them.
 """
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +22,8 @@ import pandas as pd
 import fastinit as fi
 
 DATA = Path(__file__).parent / "data" / "reference"
+#: The OpenBLAS kernel the tables were recorded with.
+CORETYPE = "Haswell"
 
 #: One sweep that reaches the planner's paths: families sharing base draws, structured weights,
 #: LSUV, biases, widths lists, trials, paired inputs, several depths per network, chunk splits.
@@ -95,8 +104,25 @@ def record() -> dict[str, pd.DataFrame]:
     return {**{name: fi.sweep(spec, progress=False) for name, spec in SWEEPS.items()}, "array": array_input()}
 
 
+def blas_coretype() -> str | None:
+    """The kernel architecture of the OpenBLAS that SciPy (and so fastinit's products) uses."""
+    from threadpoolctl import threadpool_info
+
+    import scipy.linalg  # noqa: F401  (loads SciPy's OpenBLAS)
+
+    for info in threadpool_info():
+        path = info.get("filepath", "")
+        if info.get("internal_api") == "openblas" and ("scipy.libs" in path or "scipy_openblas32" in path):
+            return info.get("architecture")
+    return None
+
+
 if __name__ == "__main__":
-    DATA.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("OPENBLAS_CORETYPE") != CORETYPE:
+        sys.exit(f"run with OPENBLAS_CORETYPE={CORETYPE} (the kernel the tables are recorded with)")
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else DATA
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"OpenBLAS kernel: {blas_coretype()}")
     for name, df in record().items():
-        df.to_parquet(DATA / f"{name}.parquet", index=False)
-        print(f"{name}: {len(df)} rows -> {DATA / name}.parquet")
+        df.to_parquet(out / f"{name}.parquet", index=False)
+        print(f"{name}: {len(df)} rows -> {out / name}.parquet")
