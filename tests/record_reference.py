@@ -106,9 +106,8 @@ def record() -> dict[str, pd.DataFrame]:
 
 def blas_coretype() -> str | None:
     """The kernel architecture of the OpenBLAS that SciPy (and so fastinit's products) uses."""
-    from threadpoolctl import threadpool_info
-
     import scipy.linalg  # noqa: F401  (loads SciPy's OpenBLAS)
+    from threadpoolctl import threadpool_info
 
     for info in threadpool_info():
         path = info.get("filepath", "")
