@@ -11,6 +11,13 @@ first; truncated samplers redraw a rejected element with draws 1, 2, ..., at mos
 :data:`MAX_DRAW`); ``sub`` numbers the extra words the ziggurat consumes on its rare rejections.
 Masks of sparse initializers use draw :data:`MASK_DRAW`.
 
+Truncated normals keep an element's draw 0 when it falls inside the interval. Otherwise an
+interval of probability at least :data:`REDRAW_MIN_MASS` takes the element's first of draws 1, 2,
+... inside it; a smaller one (a far tail, where redraws would practically never land) takes the
+uniform of draw :data:`TAIL_DRAW` (sub 0) through the inverse CDF, :func:`truncated_icdf` (no
+redraws, so draw 1 has one meaning per interval). Both are exact: a draw 0 inside is itself
+distributed as the truncated normal.
+
 Conversions (computed in float64, then rounded to the output dtype):
 
 * uniform: ``u = (word + 0.5) * 2**-32``, in the *open* interval (0, 1);
@@ -50,6 +57,13 @@ TARGET_TENSOR = 0x04000000
 MAX_DRAW = 0xFFFFFE
 MASK_DRAW = 0xFFFFFF
 MAX_ELEMENTS = 2 ** 34
+#: The draw whose uniform a rejected element of a tiny-probability interval inverts.
+TAIL_DRAW = 1
+#: Intervals holding at least this probability are sampled by redraw, smaller ones by inverse CDF.
+#: Just below the 1e-3 that fastinit once required (then refusing smaller intervals), so every
+#: interval accepted then is drawn bit for bit as then, whatever the rounding of its probability;
+#: redraw needs 1 / probability draws per rejected element on average.
+REDRAW_MIN_MASS = 0.999e-3
 
 
 def _ziggurat_tables(n=256, r=3.6541528853610088, v=0.00492867323399, bits=23):
@@ -73,6 +87,11 @@ def _ziggurat_tables(n=256, r=3.6541528853610088, v=0.00492867323399, bits=23):
 _ZK, _ZW, _ZF = _ziggurat_tables()
 _ZR = 3.6541528853610088
 _ZINV_R = 1.0 / _ZR
+
+_SQRT1_2 = 0.70710678118654752
+_INV_SQRT_2PI = 0.39894228040143268
+#: Above this, log P(Z > x) comes from its asymptotic series (erfc would soon underflow).
+_ASYMPTOTIC = 30.0
 
 
 @jit(inline="always")
@@ -242,16 +261,135 @@ def truncated_normal(seed, trial, tensor, element, lo, hi):
     :func:`truncated_redraw`.
     """
     z = standard_normal(seed, trial, tensor, element, 0)
-    return z if lo <= z <= hi else truncated_redraw(seed, trial, tensor, element, lo, hi)
+    if lo <= z <= hi:
+        return z
+    if truncated_mass(lo, hi) < REDRAW_MIN_MASS:
+        return truncated_tail(seed, trial, tensor, element, lo, hi)
+    return truncated_redraw(seed, trial, tensor, element, lo, hi)
 
 
 @jit
 def truncated_redraw(seed, trial, tensor, element, lo, hi):
     """The element's first of draws 1, 2, ... inside ``[lo, hi]`` (its draw 0 was rejected).
-    Returns NaN if :data:`MAX_DRAW` redraws all fail, which callers prevent by refusing intervals
-    of probability below 1e-3."""
+    Returns NaN if :data:`MAX_DRAW` redraws all fail, which cannot happen for the intervals it is
+    used for (probability >= :data:`REDRAW_MIN_MASS`: all fail with probability below 1e-7000)."""
     for draw in range(1, MAX_DRAW + 1):
         z = standard_normal(seed, trial, tensor, element, draw)
         if lo <= z <= hi:
             return z
     return np.nan
+
+
+@jit
+def truncated_tail(seed, trial, tensor, element, lo, hi):
+    """For an interval of probability below :data:`REDRAW_MIN_MASS` whose draw 0 was rejected: the
+    inverse CDF of the element's uniform at draw :data:`TAIL_DRAW`."""
+    return truncated_icdf(uniform(seed, trial, tensor, element, TAIL_DRAW), lo, hi)
+
+
+@jit
+def _tail_series(x):
+    """``S(x) = x P(Z > x) / phi(x) = 1 - 1/x^2 + 3/x^4 - ...`` (to 1e-17 for x >= 30)."""
+    r = 1.0 / (x * x)
+    s = 1.0
+    t = 1.0
+    for k in range(1, 10):
+        t *= -(2 * k - 1) * r
+        s += t
+    return s
+
+
+@jit
+def log_upper_tail(x):
+    """``log P(Z > x)`` for a standard normal Z, accurate in the far right tail (any x >= 0)."""
+    if x < _ASYMPTOTIC:
+        return math.log(0.5 * math.erfc(x * _SQRT1_2))
+    return -0.5 * x * x - math.log(x) - 0.91893853320467274 + math.log(_tail_series(x))
+
+
+@jit
+def upper_hazard(x):
+    """``phi(x) / P(Z > x)`` (x >= 0; about x far out)."""
+    if x < _ASYMPTOTIC:
+        return 2.0 * _INV_SQRT_2PI * math.exp(-0.5 * x * x) / math.erfc(x * _SQRT1_2)
+    return x / _tail_series(x)
+
+
+@jit
+def log_tail_ratio(a, b):
+    """``log(P(Z > b) / P(Z > a))`` for ``0 <= a <= b`` (b may be inf), without the cancellation of
+    two large logarithms when b is close to a far out, nor that of erfc near 1 when both are small."""
+    if b < 1.0:
+        return math.log1p((math.erf(a * _SQRT1_2) - math.erf(b * _SQRT1_2)) / math.erfc(a * _SQRT1_2))
+    if b < _ASYMPTOTIC:
+        return math.log(math.erfc(b * _SQRT1_2) / math.erfc(a * _SQRT1_2))
+    if a < _ASYMPTOTIC:
+        return log_upper_tail(b) - log_upper_tail(a)
+    return -0.5 * (b - a) * (b + a) - math.log1p((b - a) / a) + math.log(_tail_series(b) / _tail_series(a))
+
+
+@jit
+def truncated_mass(lo, hi):
+    """``P(lo <= Z <= hi)`` for a standard normal Z, accurate relative to itself (it may underflow
+    to 0 beyond about 37 sigma)."""
+    if lo >= 0.0:
+        return math.exp(log_upper_tail(lo)) * -math.expm1(log_tail_ratio(lo, hi))
+    if hi <= 0.0:
+        return truncated_mass(-hi, -lo)
+    return 0.5 * (math.erf(hi * _SQRT1_2) - math.erf(lo * _SQRT1_2))
+
+
+@jit
+def _upper_icdf(u, a, b):
+    """The z in [a, b] (0 <= a < b, b may be inf) with P(Z <= z | a <= Z <= b) = u in [0, 1).
+
+    Solves ``log(P(Z > z) / P(Z > a)) = log(1 - u m)``, m = 1 - q the fraction of P(Z > a) inside
+    [a, b] (1 - u m is log1p's argument for small u m, else (1 - u) + u q: no cancellation at
+    either end), by Newton's method: log P(Z > z) is concave, so after the first step (from a,
+    clamped to b) the iterates decrease monotonically to the root; it stops when a step no longer
+    moves z.
+    """
+    d = log_tail_ratio(a, b)
+    m = -math.expm1(d)
+    if u * m < 0.5:
+        target = math.log1p(-u * m)
+    else:
+        target = math.log((1.0 - u) + u * math.exp(d))
+    z = a - target / upper_hazard(a)
+    if not z <= b:
+        z = b
+    for _ in range(100):
+        step = (log_tail_ratio(a, z) - target) / upper_hazard(z)      # <= 0 right of the root
+        if not step < 0.0:
+            break
+        nz = z + step
+        if nz <= a:
+            z = a
+            break
+        if nz == z:
+            break
+        z = nz
+    return z
+
+
+@jit
+def truncated_icdf(u, lo, hi):
+    """The inverse CDF of a standard normal truncated to ``[lo, hi]`` at ``u`` in (0, 1).
+
+    Computed in complementary, log-space form, so it is accurate however far out the interval
+    lies and however little probability it holds: right of 0 by :func:`_upper_icdf`, left of 0 by
+    symmetry, and an interval around 0 is split at 0 (its side chosen by u). Only ``math``
+    functions: callable from ``@njit`` and ``@cuda.jit`` code. The result lies in [lo, hi].
+    """
+    if lo >= 0.0:
+        z = _upper_icdf(u, lo, hi)
+    elif hi <= 0.0:
+        z = -_upper_icdf(1.0 - u, -hi, -lo)
+    else:
+        e_lo = math.erf(-lo * _SQRT1_2)
+        p_lo = e_lo / (e_lo + math.erf(hi * _SQRT1_2))       # P(Z < 0 | lo <= Z <= hi)
+        if u < p_lo:
+            z = -_upper_icdf(1.0 - u / p_lo, 0.0, -lo)
+        else:
+            z = _upper_icdf((u - p_lo) / (1.0 - p_lo), 0.0, hi)
+    return min(max(z, lo), hi)

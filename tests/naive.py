@@ -174,3 +174,46 @@ def weight_gradients(weights, biases, x0, name, a, grad_seed, loss="probe"):
         if l:
             delta = (delta @ weights[l].T) * ds[l - 1]
     return grads
+
+
+def truncated(seed, trial, tensor, e, lo, hi):
+    """The element's standard normal conditioned on [lo, hi]: its draw 0 if inside; otherwise, for
+    intervals of probability >= 1e-3, the first of draws 1, 2, ... inside, and for smaller ones the
+    inverse CDF (scipy's) of the uniform at draw 1."""
+    from scipy.special import ndtr
+    from scipy.stats import truncnorm
+    z = normal(seed, trial, tensor, e)
+    if lo <= z <= hi:
+        return z
+    if ndtr(hi) - ndtr(lo) >= 1e-3:
+        draw = 1
+        while not lo <= (z := normal(seed, trial, tensor, e, draw)) <= hi:
+            draw += 1
+        return z
+    return float(truncnorm(lo, hi).ppf((word(seed, trial, tensor, e, 1) + 0.5) * 2.0 ** -32))
+
+
+
+def truncated_partial(lo, hi, x0, x1, k=0, c=0.0):
+    """The integral of (x - c)^k phi(x) over [x0, x1] (inside [lo, hi]), divided by phi(s) for s
+    the point of [lo, hi] nearest 0: quadrature in x - s, stable however far out."""
+    from scipy.integrate import quad
+    if hi <= 0:
+        return (-1) ** k * truncated_partial(-hi, -lo, -x1, -x0, k, -c)
+    s = max(lo, 0.0)
+    return quad(lambda t: (t + s - c) ** k * math.exp(-s * t - 0.5 * t * t), x0 - s, x1 - s,
+                epsabs=0, epsrel=1e-13, limit=200)[0]
+
+
+def truncated_cdf(x, lo, hi):
+    """P(Z <= x) for Z ~ N(0, 1) given lo <= Z <= hi, vectorised, to about 1e-13 absolute
+    (log-space tails; erf, accurate relative to its argument, around 0)."""
+    from scipy.special import erf, log_ndtr
+    x = np.asarray(x, dtype=np.float64)
+    if hi <= 0:
+        return 1 - truncated_cdf(-x, -hi, -lo)
+    if lo < 0:
+        e_lo, e_x, e_hi = (erf(v / math.sqrt(2)) for v in (lo, x, hi))
+        return (e_x - e_lo) / (e_hi - e_lo)
+    la, lx, lb = (log_ndtr(-v) for v in (lo, x, hi))    # log P(Z > v)
+    return np.expm1(lx - la) / np.expm1(lb - la)

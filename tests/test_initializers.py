@@ -1,5 +1,6 @@
 import math
 
+import naive
 import numpy as np
 import pytest
 from scipy import stats
@@ -119,6 +120,61 @@ def test_distribution(name, params, dist, dtype):
         assert w64.max() < np.dtype(dtype).type(hi), "uniform samples lie in [low, high)"
     _check_moments(w64, dist.mean(), dist.var(), dist.stats(moments="k"))
     assert stats.kstest(w64, dist.cdf).pvalue > 1e-3
+
+
+def _exact_moments(lo, hi):
+    """Mean, variance and fourth central moment of N(0, 1) truncated to [lo, hi] (quadrature)."""
+    z = naive.truncated_partial(lo, hi, lo, hi)
+    mean = naive.truncated_partial(lo, hi, lo, hi, 1) / z
+    return mean, *(naive.truncated_partial(lo, hi, lo, hi, k, mean) / z for k in (2, 4))
+
+
+#: Truncated normals whose interval holds probability below 1e-3, which fastinit refused before it
+#: sampled them by inverse CDF: name, parameters, (loc, scale) and the bounds in sigma units.
+TINY = [
+    ("trunc_normal", {"a": 4.0, "b": 6.0}, (0.0, 1.0), (4.0, 6.0)),              # P = 3.2e-5
+    ("jax.truncated_normal", {"stddev": 0.1, "lower": 3.5, "upper": 10.0}, (0.0, 0.1), (3.5, 10.0)),
+    ("jax.truncated_normal", {"stddev": 1.0, "lower": 12.0, "upper": 40.0}, (0.0, 1.0), (12.0, 40.0)),
+    ("jax.truncated_normal", {"stddev": 2.0, "lower": -36.0, "upper": -35.0}, (0.0, 2.0), (-36.0, -35.0)),
+    ("trunc_normal", {"mean": 1.0, "std": 2.0, "a": -19.0, "b": -8.0}, (1.0, 2.0), (-10.0, -4.5)),
+    ("trunc_normal", {"a": 8.0, "b": 8.05}, (0.0, 1.0), (8.0, 8.05)),          # narrow, far out
+    ("trunc_normal", {"a": -1e-4, "b": 2e-4}, (0.0, 1.0), (-1e-4, 2e-4)),      # narrow, around 0
+]
+
+
+@pytest.mark.parametrize("name,params,affine,bounds", TINY, ids=[f"{c[0]}{c[3]}" for c in TINY])
+def test_truncated_normals_of_tiny_probability(name, params, affine, bounds):
+    (loc, scale), (lo, hi) = affine, bounds
+    mean, var, m4 = _exact_moments(lo, hi)
+    if lo * hi > 0 and max(abs(lo), abs(hi)) < 30:   # scipy's truncnorm agrees where it is accurate
+        t = stats.truncnorm(lo, hi)
+        assert t.mean() == pytest.approx(mean, rel=1e-9) and t.var() == pytest.approx(var, rel=1e-6)
+    shape = (500, 400)
+    n = math.prod(shape)
+    w = fi.initialize(name, shape, seed=11, dtype="float64", **params).ravel()
+    assert np.float64(loc + scale * lo) <= w.min() and w.max() <= np.float64(loc + scale * hi)
+    z = (w - loc) / scale
+    # mean and variance within 5 standard errors of the sample size's (exact 4th moment for the variance)
+    assert abs(z.mean() - mean) < 5 * math.sqrt(var / n)
+    assert abs(z.var() - var) < 5 * math.sqrt((m4 - var ** 2) / n)
+    # KS statistic below the 0.1 % critical value 1.95 / sqrt(n), against the conditional CDF
+    assert stats.kstest(z, lambda x: naive.truncated_cdf(x, lo, hi)).statistic < 1.95 / math.sqrt(n)
+    w32 = fi.initialize(name, shape, seed=11, dtype="float32", **params)
+    assert np.float32(loc + scale * lo) <= w32.min() and w32.max() <= np.float32(loc + scale * hi)
+    np.testing.assert_allclose(w32.ravel(), w, rtol=1e-6, atol=1e-30)
+
+
+@pytest.mark.parametrize("lo,hi", [b for *_, b in TINY] + [(1e8, 1e9), (-1e4 - 1.0, -1e4)])
+def test_second_moment_of_tiny_probability_intervals(lo, hi):
+    # theory's E[w^2] of a truncated normal, where scipy's truncnorm loses it (1e8: mean 1.78e8)
+    from fastinit.initializers import Kind
+    # quadrature over the part holding all but e^-50 of the mass (the density falls as e^-|lo| t)
+    a, b = (lo, min(hi, lo + 50 / lo)) if lo >= 1 else (max(lo, hi + 50 / hi), hi) if hi <= -1 else (lo, hi)
+    z = naive.truncated_partial(a, b, a, b)
+    m1, m2 = (naive.truncated_partial(a, b, a, b, k) / z for k in (1, 2))
+    for loc, scale in ((0.0, 1.0), (0.5, 0.1)):
+        want = loc ** 2 + 2 * loc * scale * m1 + scale ** 2 * m2
+        assert Kind.TRUNCATED.second_moment((loc, scale, lo, hi), 4, 4) == pytest.approx(want, rel=1e-7)
 
 
 def test_variance_scaling_truncation_keeps_target_variance():
@@ -286,7 +342,8 @@ BAD = [
     (lambda: fi.initialize("he_normal", (3, 3), dtype="int32"), TypeError, "dtype='int32'"),
     (lambda: fi.initialize("he_normal", (3, 3), seed=-1), ValueError, "seed=-1"),
     (lambda: fi.initialize("he_normal", (3, 3), layout="caffe"), ValueError, "layout='caffe'"),
-    (lambda: fi.initialize("trunc_normal", (3, 3), a=5.0, b=6.0), ValueError, "probability"),
+    (lambda: fi.initialize("trunc_normal", (3, 3), a=6.0, b=5.0), ValueError, "a=6.0 must be < b=5.0"),
+    (lambda: fi.initialize("trunc_normal", (3, 3), std=1e-300, a=1e10, b=2e10), ValueError, "lower < upper"),
     (lambda: fi.initialize("lsuv", (3, 3)), ValueError, "data-dependent"),
     (lambda: fi.initialize("sparse_martens", (10, 3), k=15), ValueError, "k=15 exceeds fan_in=10"),
 ]

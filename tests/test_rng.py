@@ -1,3 +1,5 @@
+import math
+
 import naive
 import numba
 import numpy as np
@@ -116,3 +118,59 @@ def test_ziggurat_tails_and_moments():
     assert abs(z.var() - 1) < 6 * np.sqrt(2 / z.size)
     assert abs(stats.kurtosis(z)) < 6 * np.sqrt(24 / z.size)
     assert stats.kstest(z[:1_000_000], "norm").pvalue > 1e-3
+
+
+# --- truncated normals of tiny probability (inverse CDF) -----------------------------------------
+#: Intervals (sigma units) of probability below 1e-3: far one-sided tails, narrow ones far out,
+#: the negative side, intervals whose bounds reach the asymptotic branch (>= 30), narrow ones at 0.
+TINY = [(4.0, 6.0), (3.5, 10.0), (12.0, 40.0), (35.0, 36.0), (-40.0, -29.5), (8.0, 8.05), (-6.0, -4.0),
+        (-1e-4, 2e-4), (0.1, 0.1001), (1e4, 1e4 + 1e-3)]
+
+
+@pytest.mark.parametrize("lo,hi", TINY)
+def test_truncated_icdf_inverts_the_cdf_in_far_tails(lo, hi):
+    us = [2.0 ** -33, 1e-6, 0.01, 0.3, 0.5, 0.77, 0.99, 1 - 1e-6, 1 - 2.0 ** -33]
+    xs = [fi.rng.truncated_icdf(u, lo, hi) for u in us]
+    assert all(lo <= x <= hi for x in xs) and xs == sorted(xs)
+    mass = naive.truncated_partial(lo, hi, lo, hi)
+    near0 = min(max(0.0, lo), hi)     # the point of [lo, hi] nearest 0, where the density is 1 here
+    for u, x in zip(us, xs):
+        cdf = naive.truncated_partial(lo, hi, lo, x) / mass
+        sf = naive.truncated_partial(lo, hi, x, hi) / mass
+        # 1e-9 relative, or what the float64 resolution of x allows (density times 4 ulps)
+        slack = 4 * abs(np.spacing(x)) * math.exp(-0.5 * (x - near0) * (x + near0)) / mass
+        assert cdf == pytest.approx(u, rel=1e-9, abs=slack)
+        assert sf == pytest.approx(1 - u, rel=1e-9, abs=slack)
+
+
+@pytest.mark.parametrize("lo,hi", [(4.0, 6.0), (-6.0, -4.0)])
+def test_truncated_normal_of_tiny_mass_is_the_inverse_cdf_of_draw_1(lo, hi):
+    got = np.array([fi.rng.truncated_normal(3, 1, 4, e, lo, hi) for e in range(300)])
+    want = np.array([naive.truncated(3, 1, 4, e, lo, hi) for e in range(300)])
+    assert got.min() >= lo and got.max() <= hi
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+@pytest.mark.parametrize("lo,hi", [(-2.0, 2.0), (0.5, 2.5), (3.09, 10.0), (-10.0, -3.09)])
+def test_intervals_of_probability_at_least_1e_3_are_redrawn_as_before(lo, hi):
+    # the redraw sampler, bit for bit, for every interval fastinit accepted before it sampled the
+    # smaller ones ([3.09, 10] holds 1.0007e-3, just above the old limit)
+    n = 40 if lo < 3 and hi > -3 else 6
+    got = [fi.rng.truncated_normal(3, 1, 4, e, lo, hi) for e in range(n)]
+    assert got == [naive.truncated(3, 1, 4, e, lo, hi) for e in range(n)]
+    w = fi.initialize("trunc_normal", (n,), a=lo, b=hi, seed=3, trial=1, tensor_id=4, dtype="float64")
+    assert w.tolist() == got
+
+
+@numba.njit
+def _user_truncated(n, lo, hi):
+    out = np.empty(n)
+    for e in range(n):
+        out[e] = fi.rng.truncated_normal(7, 0, 2, e, lo, hi)
+    return out
+
+
+def test_tiny_mass_truncated_normal_from_user_njit():
+    got = _user_truncated(64, 12.0, 40.0)
+    assert got.tolist() == [fi.rng.truncated_normal(7, 0, 2, e, 12.0, 40.0) for e in range(64)]
+    assert 12.0 <= got.min() and got.max() < 12.5

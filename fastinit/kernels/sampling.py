@@ -9,7 +9,15 @@ import numpy as np
 from numba import prange
 
 from .._config import jit, pjit
-from ..rng import MASK_DRAW, draws_into, truncated_redraw, uniform
+from ..rng import (
+    MASK_DRAW,
+    REDRAW_MIN_MASS,
+    draws_into,
+    truncated_mass,
+    truncated_redraw,
+    truncated_tail,
+    uniform,
+)
 
 # Elementwise sampling codes shared by all kernels.
 CONSTANT, UNIFORM, NORMAL, TRUNCATED, ORTHOGONAL = 0, 1, 2, 3, 4
@@ -24,16 +32,22 @@ def from_base(out, code, p0, p1, p2, p3, base, first, seed, trial, tensor):
     ``CONSTANT``: p0. ``UNIFORM`` (base: uniforms): p0 + (p1 - p0) u, and a value that rounds up to
     p1 becomes p2 (the largest value of ``out.dtype`` below p1). ``NORMAL`` (base: normals):
     p0 + p1 z. ``TRUNCATED``: p0 + p1 z' with z' the element's normal conditioned on [p2, p3]
-    (z itself when inside; otherwise its redraws). ``ORTHOGONAL`` (base: orthogonal entries): p0 q.
+    (z itself when inside; otherwise its redraws, or for an interval of probability below
+    :data:`fastinit.rng.REDRAW_MIN_MASS` the inverse CDF of a uniform, as
+    :func:`fastinit.rng.truncated_normal`). ``ORTHOGONAL`` (base: orthogonal entries): p0 q.
     """
     n = out.shape[0]
     if code == NORMAL or code == TRUNCATED:
         for i in range(n):
             out[i] = p0 + p1 * base[i]
         if code == TRUNCATED:
+            tail = truncated_mass(p2, p3) < REDRAW_MIN_MASS
             for i in range(n):     # the rare redraws, in their own pass so the first one vectorises
                 if base[i] < p2 or base[i] > p3:
-                    out[i] = p0 + p1 * truncated_redraw(seed, trial, tensor, first + i, p2, p3)
+                    if tail:
+                        out[i] = p0 + p1 * truncated_tail(seed, trial, tensor, first + i, p2, p3)
+                    else:
+                        out[i] = p0 + p1 * truncated_redraw(seed, trial, tensor, first + i, p2, p3)
     elif code == UNIFORM:
         for i in range(n):
             out[i] = p0 + (p1 - p0) * base[i]
