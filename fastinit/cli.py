@@ -13,6 +13,13 @@ def _bytes(text: str) -> int:
     return int(float(m.group(1)) * 1024 ** " kmgt".index(m.group(2) or " "))
 
 
+def _for_cli(message: str) -> str:
+    """An error message of the API as the command line shows it: the hints that name a Python
+    function (``fastinit.initializer_names()``) or list every activation point to ``fastinit list``."""
+    message = message.replace("See fastinit.initializer_names().", "Run `fastinit list` to see every name.")
+    return re.sub(r"(activation=.* is unknown.*Known: [^\n]*)", r"\1 (`fastinit list` lists them)", message)
+
+
 def _cmd_sweep(args) -> int:
     import warnings
 
@@ -25,7 +32,7 @@ def _cmd_sweep(args) -> int:
                       resume=not args.no_resume, overwrite=args.overwrite, scheduler=args.scheduler,
                       threads=args.threads, max_memory=args.max_memory)
     except (SpecError, FileExistsError, MemoryError, ValueError, TypeError) as e:
-        print(f"fastinit sweep: error: {e}", file=sys.stderr)
+        print(f"fastinit sweep: error: {_for_cli(str(e))}", file=sys.stderr)
         return 2
     except OSError as e:   # --out under a file, unwritable, ...
         print(f"fastinit sweep: error: --out {args.out!r}: {e.strerror or e}", file=sys.stderr)
@@ -47,7 +54,7 @@ def _load(command: str, folder: str):
             df = fi.load(folder)
         except (FileNotFoundError, NotADirectoryError, ValueError) as e:
             df = None
-            print(f"fastinit {command}: error: {e}", file=sys.stderr)
+            print(f"fastinit {command}: error: {_for_cli(str(e))}", file=sys.stderr)
     for n in notes:
         print(f"fastinit {command}: note: {n.message}", file=sys.stderr)
     return df

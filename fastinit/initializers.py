@@ -696,7 +696,7 @@ def _resolve(name: str) -> str:
         known = sorted(set(_REGISTRY) | set(_KERAS_CLASSES.values()))
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6) or \
             difflib.get_close_matches(_key(name), list(_ALIASES), n=1, cutoff=0.6)
-        hint = f"; did you mean {(_ALIASES.get(close[0], close[0]) if close else '')!r}?" if close else ""
+        hint = f"; did you mean {(_ALIASES.get(close[0], close[0]) if close else '')!r}?" if close else "."
         raise ValueError(f"initializer={name!r} is unknown{hint} See fastinit.initializer_names().")
     return canonical
 
