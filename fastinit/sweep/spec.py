@@ -111,12 +111,54 @@ def load_spec(spec) -> Spec:
     return _validate(data, text)
 
 
-def _check_value(key, value, path, errors):
-    """Validate one simulate keyword's value; append problems to ``errors``."""
+def _check_value(key, value, path, errors, checked=None):
+    """Validate one simulate keyword's value; append problems to ``errors``. A valid value is
+    recorded in ``checked[key]`` as ``(path, canonical form)``: what tells two values apart
+    (canonical labels for initializers and activations) and what cross-field checks read."""
     try:
-        CHECKS[key](value)
+        canonical = CHECKS[key](value)
     except (ValueError, TypeError) as e:
         errors.append(f"{path}: {e}")
+        return
+    if checked is not None:
+        checked.setdefault(key, []).append((path, getattr(canonical, "label", canonical)))
+
+
+def _show(value) -> str:
+    """A canonical value as a message shows it (widths as a list)."""
+    return repr(list(value) if isinstance(value, tuple) else value)
+
+
+def _duplicates(key, entries, errors):
+    """One error per value that appears more than once in ``grid.key`` (``entries``: its
+    ``(path, canonical form)``): it would repeat configurations, and the table could not tell them
+    apart."""
+    same: dict = {}
+    for path, canonical in entries:
+        same.setdefault(canonical, []).append(path)
+    for canonical, paths in same.items():
+        if len(paths) > 1:
+            same_as = canonical if isinstance(canonical, str) else _show(canonical)
+            errors.append(f"grid.{key}: {', '.join(paths)} are all {same_as}; give each value once "
+                          f"(a duplicate repeats configurations)")
+
+
+def _cross_checks(checked, errors):
+    """Checks that involve two keys, each error naming both key paths and values (``checked``:
+    see :func:`_check_value`; a key given nowhere takes its default, which passes every check)."""
+    pairs = [
+        ("input_corr", "batch", lambda c, b: c is not None and b % 2 == 1,
+         "input_corr needs an even batch (pairs of inputs)"),
+        ("input_corr", "input", lambda c, i: c is not None and i != "normal",
+         "input_corr needs input='normal'"),
+        ("depth", "widths", lambda d, w: w is not None and d is not None and d != len(w) - 1,
+         "depth must be len(widths) - 1 (widths lists the input and every layer)"),
+    ]
+    for a, b, bad, why in pairs:
+        for pa, va in checked.get(a, []):
+            for pb, vb in checked.get(b, []):
+                if bad(va, vb):
+                    errors.append(f"{pa}={_show(va)} with {pb}={_show(vb)}: {why}")
 
 
 def _validate(data: dict, text: str | None) -> Spec:
@@ -127,6 +169,8 @@ def _validate(data: dict, text: str | None) -> Spec:
     name = data.get("name", "sweep")
     if not isinstance(name, str):
         errors.append(f"name: {name!r} must be a string")
+    if "description" in data and not isinstance(data["description"], str):
+        errors.append(f"description: {data['description']!r} must be a string")
     grid = data.get("grid", {})
     settings = data.get("settings", {})
     if not isinstance(grid, dict):
@@ -135,6 +179,7 @@ def _validate(data: dict, text: str | None) -> Spec:
     if not isinstance(settings, dict):
         errors.append("settings: must be a table of values")
         settings = {}
+    checked: dict = {}    # key -> [(key path, canonical value)] of its valid values
     for k, values in grid.items():
         if k not in SIMULATE_KEYS:
             errors.append(f"grid.{k}: unknown key; allowed: {', '.join(SIMULATE_KEYS)}")
@@ -143,7 +188,8 @@ def _validate(data: dict, text: str | None) -> Spec:
             errors.append(f"grid.{k}: must be a non-empty list, got {values!r}")
             continue
         for i, v in enumerate(values):
-            _check_value(k, v, f"grid.{k}[{i}]", errors)
+            _check_value(k, v, f"grid.{k}[{i}]", errors, checked)
+        _duplicates(k, checked.get(k, []), errors)
     for k, v in settings.items():
         if k in ENGINE_KEYS:
             ok = (
@@ -165,7 +211,8 @@ def _validate(data: dict, text: str | None) -> Spec:
         if isinstance(v, list) and k != "widths":
             errors.append(f"settings.{k}: a list belongs in [grid], [settings] takes one value")
             continue
-        _check_value(k, v, f"settings.{k}", errors)
+        _check_value(k, v, f"settings.{k}", errors, checked)
+    _cross_checks(checked, errors)
     present = set(grid) | set(settings)
     for k in ("initializer", "activation"):
         if k not in present:
