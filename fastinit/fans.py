@@ -40,9 +40,10 @@ def compute_fans(
     in_axis, out_axis, batch_axis : int or sequence of int
         Only for ``layout="jax"``.
     input_axes, output_axes : int, sequence of int or None
-        Keras 3's ``VarianceScaling(input_axes=..., output_axes=...)``: when given, the fan is the
-        product of the dimensions on those axes alone (shape ``(3, 3, 16, 32)`` with
-        ``input_axes=[0, 1]``, ``output_axes=[3]`` gives ``(9, 32)``); None keeps the layout's rule.
+        Keras 3's ``VarianceScaling(input_axes=..., output_axes=...)``: when both are given, each fan
+        is the product of the dimensions on its axes alone (shape ``(3, 3, 16, 32)`` with
+        ``input_axes=[0, 1]``, ``output_axes=[3]`` gives ``(9, 32)``); when either is None, the
+        layout's rule gives both fans and the other is ignored, as in Keras's ``compute_fans``.
 
     Returns
     -------
@@ -53,13 +54,10 @@ def compute_fans(
     shape = tuple(shape) if not isinstance(shape, int) else (shape,)
     if any(int(d) < 0 for d in shape):
         raise ValueError(f"shape must have non-negative dimensions, got {shape!r}")
-    if input_axes is not None or output_axes is not None:
-        given = [None if v is None else float(math.prod(shape[a] for a in _axes(v, len(shape), n)))
-                 for v, n in ((input_axes, "input_axes"), (output_axes, "output_axes"))]
-        if None in given:
-            default = compute_fans(shape, layout, in_axis, out_axis, batch_axis)
-            given = [d if g is None else g for g, d in zip(given, default)]
-        return given[0], given[1]
+    if input_axes is not None and output_axes is not None:
+        fan_in, fan_out = (float(math.prod(shape[a] for a in _axes(v, len(shape), n)))
+                           for v, n in ((input_axes, "input_axes"), (output_axes, "output_axes")))
+        return fan_in, fan_out
     if layout == "keras":
         if len(shape) == 0:
             return 1.0, 1.0

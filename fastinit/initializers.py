@@ -424,6 +424,13 @@ _register("lsuv", "literature", {"tol": 0.02, "max_iter": 20, "base": "orthogona
           checks={"tol": _POS, "max_iter": _INT1, "base": _STR},
           doc="data-dependent (Mishkin & Matas 2016); runs inside simulate and sweeps")
 
+#: Initializers whose planner does not read the fans (so a shape without fans is no error).
+_FAN_FREE = frozenset({
+    "zeros", "ones", "constant", "random_normal", "random_uniform", "truncated_normal", "orthogonal",
+    "identity", "uniform", "normal", "trunc_normal", "eye", "dirac", "sparse", "jax.uniform", "jax.normal",
+    "jax.truncated_normal", "jax.orthogonal", "delta_orthogonal", "sparse_martens",
+})
+
 _KERAS_CLASSES = {
     "zeros": "Zeros",
     "ones": "Ones",
@@ -522,8 +529,13 @@ class Initializer:
         if self.name == "jax.variance_scaling":
             layout, in_axis, out_axis, batch_axis = "jax", self.params["in_axis"], self.params["out_axis"], \
                 self.params["batch_axis"]
-        fan_in, fan_out = compute_fans(shape, layout, in_axis, out_axis, batch_axis,
-                                       self.params.get("input_axes"), self.params.get("output_axes"))
+        try:
+            fan_in, fan_out = compute_fans(shape, layout, in_axis, out_axis, batch_axis,
+                                           self.params.get("input_axes"), self.params.get("output_axes"))
+        except ValueError:          # no fans (rank < 2 under the torch or jax layout)
+            if self.name not in _FAN_FREE:
+                raise
+            fan_in = fan_out = math.nan     # unused: jax.normal on a rank-1 shape works, as in JAX
         return self.entry.planner(self.params, fan_in, fan_out, shape)
 
     def __call__(self, shape, *, seed: int | None = None, dtype="float32", layout: str = "keras",

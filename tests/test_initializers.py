@@ -358,10 +358,11 @@ def test_bad_input(call, exc, match):
 # --- Keras 3 configs, serialize() output and aliases ---------------------------------------------
 def test_compute_fans_keras_input_output_axes():
     assert fi.compute_fans((3, 3, 16, 32), input_axes=[0, 1], output_axes=[3]) == (9, 32)
-    assert fi.compute_fans((3, 3, 16, 32), input_axes=[0, 1]) == (9, 288)  # None: the default rule
-    assert fi.compute_fans((3, 3, 16, 32), output_axes=-1) == (144, 32)
+    # one of them alone is ignored, as in Keras 3 (recorded in tests/data/frameworks/keras.json)
+    assert fi.compute_fans((3, 3, 16, 32), input_axes=[0, 1]) == (144, 288)
+    assert fi.compute_fans((3, 3, 16, 32), output_axes=-1) == (144, 288)
     with pytest.raises(ValueError, match="input_axes"):
-        fi.compute_fans((16, 32), input_axes=[2])
+        fi.compute_fans((16, 32), input_axes=[2], output_axes=[1])
 
 
 @pytest.mark.parametrize("class_name,scale,mode", [
