@@ -9,6 +9,7 @@ materialised once where at least two rows use them, orthogonal matrices always.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -95,14 +96,23 @@ def memory_estimate(shape: Shape, *, stored: int = 0, n_groups: int = 1, threads
     return stored + n_groups * per_group * item + per_thread * threads + held
 
 
-def check_weights(shape: Shape, variant: Variant) -> None:
+def _plain(message: str) -> str:
+    """A message with NumPy scalars written as plain numbers (``np.float64(1.0)`` -> ``1.0``)."""
+    return re.sub(r"np\.(?:float|int|uint)\d*\(([^()]*)\)", r"\1", message)
+
+
+def check_weights(shape: Shape, variant: Variant, paths: dict | None = None) -> None:
     """Raise ValueError, naming the initializer and the layer, if the weights or biases of a network
     of ``shape`` cannot be drawn with ``variant``'s initializers (from their plans; nothing is
-    sampled, so a sweep can check every network before it writes anything)."""
+    sampled, so a sweep can check every network before it writes anything). ``paths`` may name
+    where each came from (``{"initializer": "grid.initializer[2]", "bias_initializer": ...}``): the
+    message then begins with that path."""
+    paths = paths or {}
     pairs = list(zip(shape.widths, shape.widths[1:]))
     weights = [((a, b), f"layer {l} ({a} x {b})") for l, (a, b) in enumerate(pairs, 1)]
     biases = [((b,), f"the biases of layer {l}") for l, (_, b) in enumerate(pairs, 1)]
-    for init, shapes in ((variant.initializer.sampled, weights), (variant.bias_initializer, biases)):
+    for role, init, shapes in (("initializer", variant.initializer.sampled, weights),
+                               ("bias_initializer", variant.bias_initializer, biases)):
         seen = set()
         for s, where in shapes:
             if s in seen:
@@ -116,7 +126,8 @@ def check_weights(shape: Shape, variant: Variant) -> None:
                 if plan.kind is Kind.SPARSE_MARTENS and int(plan.args[0]) > s[0]:
                     raise ValueError(f"k={int(plan.args[0])} exceeds fan_in={s[0]}")
             except ValueError as e:
-                raise ValueError(f"initializer {init.label!r}, {where}: {e}") from None
+                path = f"{paths[role]}: " if role in paths else ""
+                raise ValueError(_plain(f"{path}initializer {init.label!r}, {where}: {e}")) from None
 
 
 def check_depths(shape: Shape, depths) -> np.ndarray:

@@ -319,17 +319,30 @@ def _groups(chunk: Chunk, structure: tuple) -> tuple[list[tuple], list[int]]:
 
 def check_networks(chunk: Chunk) -> None:
     """Every network of a chunk can be drawn (:func:`fastinit.engine.check_weights`); raises
-    ValueError naming the initializer, the layer and a configuration. Its variants are resolved
-    into ``chunk.resolved``, where computing the chunk finds them."""
+    ValueError with one line per initializer that cannot, naming its key path in the spec
+    (``grid.initializer[2]``, ``settings.bias_initializer``), the initializer and the layer. Its
+    variants are resolved into ``chunk.resolved``, where computing the chunk finds them."""
     structure = _structure(chunk)
     groups, _ = _groups(chunk, structure)
+    _, _, group_starts, network_starts = structure
+    bounds = np.searchsorted(network_starts, [*group_starts, chunk.size])
     memo = chunk.resolved.setdefault("checked", set())
-    for trunk, variants in groups:
-        for v in variants:
+    problems: dict = {}     # messages, in order, each once
+    for g, (trunk, variants) in enumerate(groups):
+        for i, v in zip(network_starts[bounds[g]:bounds[g + 1]], variants):
             key = (trunk.widths, trunk.dtype, v.initializer.label, v.bias_initializer.label)
-            if key not in memo:
-                check_weights(trunk, v)
-                memo.add(key)
+            if key in memo:
+                continue
+            paths = {k: f"grid.{k}[{int(chunk.index[k][i])}]" if k in chunk.grid else f"settings.{k}"
+                     for k in ("initializer", "bias_initializer")}
+            try:
+                check_weights(trunk, v, paths)
+            except ValueError as e:
+                problems[str(e)] = None
+                continue
+            memo.add(key)
+    if problems:
+        raise ValueError("\n  ".join(problems))
 
 
 def _variant(cfg: dict):
