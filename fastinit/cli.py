@@ -84,7 +84,7 @@ def _cmd_list(args) -> int:
     import numpy as np
 
     import fastinit as fi
-    from fastinit.initializers import describe
+    from fastinit.initializers import describe, spelling_notes, spellings
     if args.stats:
         shape = (256, 256)
         print(f"sample statistics of a {shape} float32 weight, seed 0, Keras layout")
@@ -96,9 +96,11 @@ def _cmd_list(args) -> int:
                 continue  # needs parameters, another rank, or data
             print(f"{name:26s} {w.mean():10.4g} {w.std():10.4g} {w.min():10.4g} {w.max():10.4g}")
         return 0
-    print("initializers:")
+    print("initializers: canonical name [framework] (defaults) notes, then its spellings:")
     for name in fi.initializer_names():
         print("  " + describe(name))
+        print("      " + ", ".join(spellings(name)))
+    print("\n".join(spelling_notes()))
     print("activations:\n  " + ", ".join(fi.activation_names()))
     return 0
 

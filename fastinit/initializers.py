@@ -190,16 +190,33 @@ _REGISTRY: dict[str, _Entry] = {}
 _ALIASES: dict[str, str] = {}
 
 
+#: The spellings of each canonical name, as written (the registry's lookup keys are normalised).
+_SPELLINGS: dict[str, list[str]] = {}
+#: Module paths that name a framework prefix: ``torch.nn.init.kaiming_normal_`` is ``torch.kaiming_normal``.
+_MODULES = {"torch.nn.init": "torch", "keras.initializers": "keras", "tf.keras.initializers": "keras",
+            "jax.nn.initializers": "jax"}
+
+
 def _key(name: str) -> str:
     prefix, _, base = name.strip().lower().rpartition(".")
+    prefix = _MODULES.get(prefix, prefix)
     base = base.rstrip("_").replace("_", "")
     return f"{prefix}.{base}" if prefix else base
+
+
+def _alias(spelling: str, name: str, *, replace: bool = True) -> None:
+    """Make ``spelling`` resolve to ``name`` (``replace=False``: unless it already resolves)."""
+    key = _key(spelling)
+    if replace or key not in _ALIASES:
+        _ALIASES[key] = name
+    if _ALIASES[key] == name and spelling not in _SPELLINGS.setdefault(name, []):
+        _SPELLINGS[name].append(spelling)
 
 
 def _register(name, framework, defaults, planner, *, aliases=(), checks=None, doc=""):
     _REGISTRY[name] = _Entry(name, framework, dict(defaults), planner, checks or {}, doc)
     for a in (name, *aliases):
-        _ALIASES[_key(a)] = name
+        _alias(a, name)
 
 
 def initializer_names() -> list[str]:
@@ -302,9 +319,12 @@ _register("truncated_normal", "keras", {"mean": 0.0, "stddev": 0.05},
 _register("variance_scaling", "keras",
           {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal", **_KERAS_AXES},
           lambda p, fi, fo, s: _variance_scaling(p["scale"], p["mode"], p["distribution"], fi, fo),
-          checks={"scale": _POS, "mode": _MODE, "distribution": _KDIST, **_KERAS_AXES_CHECKS})
+          checks={"scale": _POS, "mode": _MODE, "distribution": _KDIST, **_KERAS_AXES_CHECKS},
+          doc="distribution 'normal' is truncated, as in Keras (jax.variance_scaling's is not)")
 _register("orthogonal", "keras", {"gain": 1.0}, lambda p, fi, fo, s: Plan("orthogonal", (p["gain"],)),
-          aliases=("orthogonal_initializer", "torch.orthogonal"), checks={"gain": _NUM})
+          aliases=("orthogonal_initializer", "torch.orthogonal"), checks={"gain": _NUM},
+          doc="Keras's and PyTorch's (same rule: rows = prod(shape[:-1]) in the keras layout, shape[0] in "
+              "the torch one); jax.orthogonal takes column_axis and scale")
 _register("identity", "keras", {"gain": 1.0}, lambda p, fi, fo, s: Plan("identity", (p["gain"],)),
           aliases=("identity_initializer",), checks={"gain": _NUM})
 _register("lecun_uniform", "keras", _KERAS_AXES, _vs(1.0, "fan_in", "uniform"),
@@ -317,7 +337,8 @@ _register("glorot_uniform", "keras", {"gain": 1.0, **_KERAS_AXES},
           doc="gain=4 is the deeplearning.net rule for the logistic sigmoid")
 _register("glorot_normal", "keras", {"gain": 1.0, **_KERAS_AXES},
           lambda p, fi, fo, s: _variance_scaling(p["gain"] ** 2, "fan_avg", "truncated_normal", fi, fo),
-          aliases=("jax.glorot_normal", "jax.xavier_normal"), checks={"gain": _POS, **_KERAS_AXES_CHECKS})
+          aliases=("jax.glorot_normal", "jax.xavier_normal"), checks={"gain": _POS, **_KERAS_AXES_CHECKS},
+          doc="truncated normal (Keras, JAX); PyTorch's xavier_normal is untruncated")
 _register(
     "he_uniform",
     "keras",
@@ -332,7 +353,8 @@ _register("he_normal", "keras", {"negative_slope": 0.0, **_KERAS_AXES},
           lambda p, fi, fo, s: _variance_scaling(2.0 / (1.0 + p["negative_slope"] ** 2), "fan_in",
                                                  "truncated_normal", fi, fo),
           aliases=("jax.he_normal", "jax.kaiming_normal"),
-          checks={"negative_slope": _NUM, **_KERAS_AXES_CHECKS})
+          checks={"negative_slope": _NUM, **_KERAS_AXES_CHECKS},
+          doc="truncated normal (Keras, JAX); PyTorch's kaiming_normal is untruncated")
 
 # --- PyTorch -----------------------------------------------------------------------------------
 _register("uniform", "torch", {"a": 0.0, "b": 1.0}, lambda p, fi, fo, s: Plan("uniform", (p["a"], p["b"])),
@@ -357,12 +379,14 @@ _register(
     {"gain": 1.0},
     lambda p, fi, fo, s: Plan("normal", (0.0, p["gain"] * math.sqrt(2.0 / (fi + fo)))),
     checks={"gain": _POS},
+    doc="untruncated normal (PyTorch); glorot_normal (Keras, JAX) is truncated",
 )
 _KAIMING_CHECKS = {"a": _NUM, "mode": _TMODE, "nonlinearity": _NONLIN}
 _register("kaiming_uniform", "torch", {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"},
           lambda p, fi, fo, s: _kaiming(p, fi, fo, True), checks=_KAIMING_CHECKS)
 _register("kaiming_normal", "torch", {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"},
-          lambda p, fi, fo, s: _kaiming(p, fi, fo, False), checks=_KAIMING_CHECKS)
+          lambda p, fi, fo, s: _kaiming(p, fi, fo, False), checks=_KAIMING_CHECKS,
+          doc="untruncated normal (PyTorch); he_normal (Keras, JAX) is truncated")
 _register("eye", "torch", {}, lambda p, fi, fo, s: Plan("identity", (1.0,)))
 _register(
     "dirac",
@@ -458,18 +482,28 @@ _KERAS_EXTRA = {
     "IdentityInitializer": "identity",
     "OrthogonalInitializer": "orthogonal",
 }
-for _alias, _name in _KERAS_EXTRA.items():
-    _ALIASES[_key("keras." + _alias)] = _name
-    _ALIASES.setdefault(_key(_alias), _name)
+#: PyTorch's ``torch.nn.init`` functions (in place, hence the ``_``) and the entries they are.
+_TORCH_NN_INIT = {
+    "uniform_": "uniform", "normal_": "normal", "trunc_normal_": "trunc_normal", "constant_": "constant",
+    "ones_": "ones", "zeros_": "zeros", "eye_": "eye", "dirac_": "dirac", "xavier_uniform_": "xavier_uniform",
+    "xavier_normal_": "xavier_normal", "kaiming_uniform_": "kaiming_uniform",
+    "kaiming_normal_": "kaiming_normal", "orthogonal_": "orthogonal", "sparse_": "sparse",
+}
+for _spelling, _name in _KERAS_EXTRA.items():
+    _alias("keras." + _spelling, _name)
+    _alias(_spelling, _name, replace=False)
 for _name, _cls in _KERAS_CLASSES.items():
-    _ALIASES[_key(_cls)] = _name
-    _ALIASES[_key("keras." + _name)] = _name
-    _ALIASES[_key("keras." + _cls)] = _name
+    _alias(_cls, _name)
+    _alias("keras." + _name, _name)
+    _alias("keras." + _cls, _name)
+for _spelling, _name in _TORCH_NN_INIT.items():
+    _alias(_spelling, _name, replace=False)    # the plain names stay their owners' (ones_ is Keras's ones)
+    _alias("torch." + _spelling, _name)
 for _name, _e in list(_REGISTRY.items()):
-    if _e.framework == "torch":
-        _ALIASES[_key("torch." + _name)] = _name
+    if _e.framework == "torch" and not _name.startswith("torch"):
+        _alias("torch." + _name, _name)
     if _e.framework == "literature":
-        _ALIASES[_key("fastinit." + _name)] = _name
+        _alias("fastinit." + _name, _name)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -864,6 +898,73 @@ def initialize(spec, shape, *, seed: int = 0, dtype="float32", layout: str = "ke
     axes = {k: params.pop(k) for k in ("in_axis", "out_axis", "batch_axis") if k in params}
     return get_initializer(spec, **params)(shape, seed=seed, dtype=dtype, layout=layout, trial=trial,
                                            tensor_id=tensor_id, **axes)
+
+
+def spellings(name: str) -> list[str]:
+    """Every spelling, as written, that resolves to the canonical initializer ``name`` (from the
+    registry). Beyond these, case and the underscores between words do not matter, and the module
+    paths ``torch.nn.init.``, ``keras.initializers.``, ``jax.nn.initializers.`` work as the
+    prefixes ``torch.``, ``keras.``, ``jax.``."""
+    name = _resolve(name)
+    return [s for s in _SPELLINGS.get(name, [name]) if _ALIASES.get(_key(s)) == name]
+
+
+_FRAMEWORKS = ("keras", "torch", "jax")
+
+
+def shared_plain_names() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Plain names that mean different initializers in different frameworks, from the registry:
+    ``(plain, [(spelling, canonical name), ...])``, the plain name (its owner's meaning) first, then
+    each framework prefix that means something else."""
+    bases = sorted({sp.rpartition(".")[2].rstrip("_") for names in _SPELLINGS.values() for sp in names
+                    if sp == sp.lower()})
+    out = []
+    for base in bases:
+        plain = _ALIASES.get(_key(base))
+        if plain is None:
+            continue
+        others = [(f"{fw}.{base}", _ALIASES.get(_key(f"{fw}.{base}"))) for fw in _FRAMEWORKS]
+        others = [(sp, n) for sp, n in others if n is not None and n != plain]
+        if others:
+            out.append((base, [(base, plain), *others]))
+    return out
+
+
+#: Other names of the same idea, shown on a shared plain name's line (meanings from the registry).
+_RELATED = {"truncated_normal": ("trunc_normal",)}
+
+
+def spelling_notes() -> list[str]:
+    """The lines of ``fastinit list`` (and of the README) that say which framework each shared
+    plain name follows and which spellings resolve, generated from the registry."""
+    import textwrap
+    fw = {"keras": "Keras", "torch": "PyTorch", "jax": "JAX", "literature": "fastinit"}
+    lines = ["plain names that several frameworks use: a plain name follows the framework that owns it;",
+             "a prefix keras., torch. or jax. picks one (spelling = canonical name [framework]):"]
+    for plain, pairs in shared_plain_names():
+        pairs = pairs + [(sp, _resolve(sp)) for sp in _RELATED.get(plain, ())]
+        lines.append("  " + "; ".join(f"{sp} = {n} [{fw[_REGISTRY[n].framework]}]" for sp, n in pairs))
+        if _REGISTRY[pairs[0][1]].doc:
+            lines += textwrap.wrap(f"{pairs[0][0]}: {_REGISTRY[pairs[0][1]].doc}", width=100,
+                                   initial_indent="      ", subsequent_indent="        ")
+    wrap = functools.partial(textwrap.wrap, width=100, initial_indent="  ", subsequent_indent="  ")
+    example = {"class_name": "HeNormal", "config": {"seed": None, "input_axes": None, "output_axes": None}}
+    serialized = {"module": "keras.initializers", "class_name": "VarianceScaling",
+                  "config": {"scale": 2.0, "mode": "fan_in", "distribution": "truncated_normal", "seed": 1},
+                  "registered_name": None}
+    extra = ", ".join(f"keras.{a}" for a in _KERAS_EXTRA)
+    lines += ["spellings (each initializer lists its own above):"]
+    lines += wrap(
+        f"Keras snake names and class names ({', '.join(sorted(_KERAS_CLASSES.values()))}), with or without "
+        f"keras. or keras.initializers., and Keras's aliases ({extra}; unprefixed too, except those a plain "
+        f"name of another framework takes); PyTorch's torch.nn.init names with or without the trailing _ "
+        f"(kaiming_normal_), with or without torch. or torch.nn.init.; JAX's names prefixed jax. or "
+        f"jax.nn.initializers.; case and the underscores between words do not matter; Keras dicts as "
+        f"get_config() and keras.initializers.serialize() write them, e.g.")
+    own = {"name": "jax.truncated_normal", "stddev": 0.1, "lower": 3.5, "upper": 10.0}
+    lines += ["    " + json.dumps(example), "    " + json.dumps(serialized), "  and fastinit's dicts, e.g.",
+              "    " + json.dumps(own)]
+    return lines
 
 
 def describe(name: str) -> str:

@@ -195,3 +195,70 @@ def test_fan_free_planners_do_not_read_the_fans():
     assert fi.initialize("jax.normal", (7,), layout="jax", dtype="float64").shape == (7,)
     with pytest.raises(ValueError, match="rank >= 2"):
         fi.initialize("jax.he_normal", (7,), layout="jax")    # JAX's fans need rank >= 2
+
+
+# --- fastinit list: every printed spelling resolves ----------------------------------------------
+#: Parameters an initializer needs before it resolves.
+REQUIRED = {"sparse": {"sparsity": 0.5}}
+
+
+def _resolves_to(spelling, name):
+    init = fi.get_initializer(spelling, **REQUIRED.get(name, {}))
+    return init.name == name
+
+
+def _list_output(capsys):
+    rc, out, _ = _run_cli(capsys, "list")
+    assert rc == 0
+    return out.splitlines()
+
+
+def test_every_spelling_fastinit_list_prints_resolves(capsys):
+    from fastinit.initializers import _REGISTRY
+    lines = _list_output(capsys)
+    start, end = lines.index(next(ln for ln in lines if ln.startswith("initializers:"))), \
+        lines.index(next(ln for ln in lines if ln.startswith("plain names")))
+    entries, name = {}, None
+    for ln in lines[start + 1:end]:
+        if ln.startswith("      "):
+            entries[name] = ln.strip().split(", ")
+        else:
+            name = ln.split()[0]
+    assert sorted(entries) == sorted(fi.initializer_names())
+    for name, spelled in entries.items():
+        assert name in spelled and all(_resolves_to(sp, name) for sp in spelled), name
+    # shared plain names: 'spelling = canonical [Framework]'
+    frameworks = {"Keras": "keras", "PyTorch": "torch", "JAX": "jax"}
+    shared = [ln for ln in lines[end:] if " = " in ln and ln.startswith("  ") and not ln.startswith("      ")]
+    pairs = [p.strip().split(" = ") for ln in shared for p in ln.split(";")]
+    assert {sp for sp, _ in pairs} >= {
+        "normal", "keras.normal", "uniform", "keras.uniform", "truncated_normal", "trunc_normal",
+        "jax.truncated_normal", "variance_scaling", "jax.variance_scaling", "orthogonal", "jax.orthogonal",
+        "kaiming_normal", "jax.kaiming_normal"}
+    for sp, rhs in pairs:
+        canonical, framework = rhs.split(" [")
+        assert _resolves_to(sp, canonical) and _REGISTRY[canonical].framework == frameworks[framework[:-1]]
+    # the dict examples
+    dicts = [json.loads(ln) for ln in lines[end:] if ln.startswith("    {")]
+    assert len(dicts) == 3 and all(fi.get_initializer(d) for d in dicts)
+
+
+MODULE_PATHS = [
+    ("torch.nn.init.kaiming_normal_", "kaiming_normal"), ("kaiming_normal_", "kaiming_normal"),
+    ("torch.nn.init.trunc_normal_", "trunc_normal"), ("ones_", "ones"),
+    ("keras.initializers.HeNormal", "he_normal"),
+    ("tf.keras.initializers.Orthogonal", "orthogonal"), ("jax.nn.initializers.uniform", "jax.uniform"),
+    ("jax.nn.initializers.he_normal", "he_normal"),
+]
+
+
+@pytest.mark.parametrize("spelling,name", MODULE_PATHS)
+def test_module_paths_and_trailing_underscores_resolve(spelling, name):
+    assert _resolves_to(spelling, name)
+
+
+def test_readme_states_the_spellings_fastinit_list_prints():
+    from fastinit.initializers import spelling_notes
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    block = "```text\n" + "\n".join(spelling_notes()) + "\n```"
+    assert block in readme, "README's spellings block is out of date: paste\n" + block
