@@ -254,11 +254,12 @@ def standard_normal(seed, trial, tensor, element, draw):
 
 @jit
 def truncated_normal(seed, trial, tensor, element, lo, hi):
-    """Standard normal conditioned on ``lo <= z <= hi`` (bounds in sigma units), by redraw.
+    """Standard normal conditioned on ``lo <= z <= hi`` (bounds in sigma units), any lo < hi.
 
     The first draw is the element's plain standard normal (so truncated and untruncated
     initializers share their draws inside the bounds); a rejected draw is replaced by
-    :func:`truncated_redraw`.
+    :func:`truncated_redraw`, or, for an interval of probability below :data:`REDRAW_MIN_MASS`,
+    by :func:`truncated_tail` (inverse CDF).
     """
     z = standard_normal(seed, trial, tensor, element, 0)
     if lo <= z <= hi:
