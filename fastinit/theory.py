@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ._validate import check_int, check_real
 from .activations import apply, evaluate, get_activation
 from .initializers import get_initializer
 
@@ -140,8 +141,44 @@ def _gauss_nodes_numpy(mean, var, n=16):
     return v, w
 
 
+def _checked(name, value, minimum=0.0, maximum=None, infinite=False):
+    """``value`` (a number or an array of them) with every entry a finite number in [minimum,
+    maximum] (``infinite``: +inf allowed too, as in the q* of a growing length map); raises
+    ValueError naming the first bad entry (``sigma_w2[1]=-2.0 ...``) otherwise. Returned as given."""
+    a = np.asarray(value)
+    if a.dtype.kind not in "iuf":          # strings, bools, None: check_real says what is wrong
+        for i, v in enumerate(a.ravel()):
+            check_real(f"{name}[{i}]" if a.ndim else name, v, minimum, maximum)
+        a = a.astype(float)
+    ok = np.isfinite(a) | (infinite & (a == np.inf))
+    if minimum is not None:
+        ok &= a >= minimum
+    if maximum is not None:
+        ok &= a <= maximum
+    if not ok.all():
+        if a.ndim == 0:
+            check_real(name, a.item(), minimum, maximum)
+        i = np.unravel_index(int(np.argmin(ok)), a.shape)
+        check_real(f"{name}[{', '.join(str(int(k)) for k in i)}]", a[i].item(), minimum, maximum)
+    return value
+
+
+def _variances(**values):
+    """Check each keyword as a variance (a finite number >= 0, or an array of them); ``q``-like
+    names (q, q0) may also be +inf."""
+    for name, v in values.items():
+        _checked(name, v, infinite=name.startswith("q"))
+
+
 def expect(activation, q, *orders, mean=0.0):
     """E[prod_k phi^{(orders[k])}(u)] for u ~ N(mean, q); ``orders`` of 0, 1, 2 (phi, phi', phi'')."""
+    _variances(q=q)
+    _checked("mean", mean, None)
+    return _expect(activation, q, *orders, mean=mean)
+
+
+def _expect(activation, q, *orders, mean=0.0):
+    """:func:`expect` without its checks (internal callers pass q* = inf and blown-up values)."""
     v, w = _gauss_nodes(mean, q)
     f = np.ones_like(v)
     for o in orders:
@@ -151,7 +188,13 @@ def expect(activation, q, *orders, mean=0.0):
 
 def qmap(activation, sigma_w2, sigma_b2, q):
     """The length map: q' = sigma_w2 E[phi(sqrt(q) z)^2] + sigma_b2."""
-    return sigma_w2 * expect(activation, q, 0, 0) + sigma_b2
+    _variances(sigma_w2=sigma_w2, sigma_b2=sigma_b2, q=q)
+    return _qmap(activation, sigma_w2, sigma_b2, q)
+
+
+def _qmap(activation, sigma_w2, sigma_b2, q):
+    """:func:`qmap` without its checks."""
+    return sigma_w2 * _expect(activation, q, 0, 0) + sigma_b2
 
 
 def _pair_expect(activation, q1, q2, c, o1=0, o2=0, scratch=None):
@@ -175,8 +218,15 @@ def _pair_expect(activation, q1, q2, c, o1=0, o2=0, scratch=None):
 
 def cmap(activation, sigma_w2, sigma_b2, q, c):
     """The correlation map at equal lengths q: c' = q12' / q' (q' from :func:`qmap`)."""
+    _variances(sigma_w2=sigma_w2, sigma_b2=sigma_b2, q=q)
+    _checked("c", c, -1.0, 1.0)
+    return _cmap(activation, sigma_w2, sigma_b2, q, c)
+
+
+def _cmap(activation, sigma_w2, sigma_b2, q, c):
+    """:func:`cmap` without its checks."""
     q12 = sigma_w2 * _pair_expect(activation, q, q, c) + sigma_b2
-    return q12 / qmap(activation, sigma_w2, sigma_b2, q)
+    return q12 / _qmap(activation, sigma_w2, sigma_b2, q)
 
 
 def _length_terms(act, q):
@@ -194,6 +244,8 @@ def fixed_point(activation, sigma_w2, sigma_b2, q0=1.0, tol=1e-13, max_iter=300)
     lemma, d qmap / dq = sigma_w2 E[phi'^2 + phi phi''], and growth steps where the map is
     increasing above the diagonal. Broadcasts; converged points drop out of the iteration.
     """
+    _variances(sigma_w2=sigma_w2, sigma_b2=sigma_b2)
+    _checked("q0", q0)
     act = get_activation(activation)
     sw, sb = np.broadcast_arrays(np.asarray(sigma_w2, float), np.asarray(sigma_b2, float))
     shape = sw.shape
@@ -223,33 +275,126 @@ def fixed_point(activation, sigma_w2, sigma_b2, q0=1.0, tol=1e-13, max_iter=300)
 def chi1(activation, sigma_w2, sigma_b2, q=None):
     """chi_1 = sigma_w2 E[phi'(sqrt(q*) z)^2]: slope of the c-map at c = 1 and the mean squared
     singular value of one layer's Jacobian (< 1 ordered, > 1 chaotic)."""
+    _variances(sigma_w2=sigma_w2, sigma_b2=sigma_b2, **({} if q is None else {"q": q}))
     q = fixed_point(activation, sigma_w2, sigma_b2) if q is None else q
     # the limits q -> 0+ and q -> inf (a kink at 0 must not be read at the single point 0)
-    return np.asarray(sigma_w2) * expect(activation, np.clip(q, 1e-300, 1e200), 1, 1)
+    return np.asarray(sigma_w2) * _expect(activation, np.clip(q, 1e-300, 1e200), 1, 1)
 
 
 def correlation_fixed_point(activation, sigma_w2, sigma_b2, c0=0.0, tol=1e-10, max_iter=2000):
-    """c*, the correlation the c-map converges to from c0 at q = q* (1 in the ordered phase)."""
-    q = float(fixed_point(activation, sigma_w2, sigma_b2))
+    """c*, the correlation the c-map converges to from c0 at q = q* (1 in the ordered phase).
+
+    The c-map is iterated until a step is below ``tol``; where it converges slowly (its slope above
+    0.99 there: near the critical line, where c* -> 1), c* is then found by root finding, and is 1
+    where no fixed point lies between there and 1 - 1e-5 (see :func:`_correlation_limit`)."""
+    sigma_w2, sigma_b2 = check_real("sigma_w2", sigma_w2, 0.0), check_real("sigma_b2", sigma_b2, 0.0)
+    check_real("c0", c0, -1.0, 1.0)
+    return _correlation_limit(activation, sigma_w2, sigma_b2, c0, tol, max_iter)[0]
+
+
+#: Where the c-map's slope at the correlation its iteration stopped at exceeds this, the iteration
+#: was slow (its error is about tol / (1 - slope)) and :func:`_correlation_limit` refines it.
+_SLOW = 0.99
+#: The iterations after which the slope is looked at (the slope of a convex c-map only grows on the
+#: way up to c*, so a slow iteration is seen early).
+_LOOK_AT = (20, 200, 1000)
+#: The root search stops this far below c = 1: closer, the rounding of cmap(c) - c (about 1e-14)
+#: is comparable to its value.
+_ETA_MIN = 1e-5
+#: Within this above chi_1 = 1, chi_c = 2 - chi_1: the c-map to second order about c = 1,
+#: cmap(1 - eta) = 1 - chi_1 eta + cmap''(1) eta^2 / 2, has its fixed point at
+#: eta* = 2 (chi_1 - 1) / cmap''(1) and slope 2 - chi_1 there, to O((chi_1 - 1)^2) (for tanh at
+#: sigma_b2 = 0.05 a relative error of 4.7 (chi_1 - 1) in 1 - chi_c); further out the slope at a root
+#: of cmap(c) - c is more accurate (its error grows as 1e-16 / (chi_1 - 1)^2).
+_NEAR_CRITICAL = 3e-6
+
+
+def _correlation_limit(activation, sigma_w2, sigma_b2, c0=0.5, tol=1e-10, max_iter=2000, q=None, x1=None):
+    """(c*, chi_c): the correlation the c-map converges to from ``c0`` at q = q*, and the c-map's
+    slope there, chi_c = sigma_w2 E[phi'(u1) phi'(u2)] (chi_1 where c* = 1)."""
+    q = float(fixed_point(activation, sigma_w2, sigma_b2)) if q is None else q
+    x1 = float(chi1(activation, sigma_w2, sigma_b2, q)) if x1 is None else x1
     c = float(c0)
-    for _ in range(max_iter):
-        new = float(cmap(activation, sigma_w2, sigma_b2, q, c))
+    slow = False
+    for i in range(max_iter):
+        new = float(_cmap(activation, sigma_w2, sigma_b2, q, c))
         if abs(new - c) < tol:
-            return min(new, 1.0)
+            c = min(new, 1.0)
+            break
         c = new
-    return min(c, 1.0)
+        if i in _LOOK_AT and c < 1 - 1e-9 and _slope(activation, sigma_w2, q, c) > _SLOW:
+            slow = True     # thousands of steps would not get there: refine now
+            break
+    else:
+        c = min(c, 1.0)
+    if c >= 1 - 1e-9:
+        return c, x1
+    slope = _slope(activation, sigma_w2, q, c)
+    if not (slow or slope > _SLOW):
+        return c, slope
+    # a slow iteration stops short of c*: near the critical line it stopped about 1e-4 below c* = 1
+    # and read xi_c of about 1000 there; find c* as a root of cmap(c) - c instead
+    if 1 < x1 < 1 + _NEAR_CRITICAL:
+        return _near_one(activation, sigma_w2, q, x1)
+
+    def f(x):
+        return float(_cmap(activation, sigma_w2, sigma_b2, q, x)) - x
+    f_c = f(c)
+    if f_c == 0:            # every c fixed (a linear map), or c* itself
+        return c, slope
+    up = f_c > 0            # the iteration moves up: c* lies between c and 1
+    top = 1 - _ETA_MIN
+    last, delta = c, max(abs(f_c), 1e-12)
+    while True:
+        x = min(c + delta, top) if up else max(c - delta, -1.0)
+        f_x = f(x)
+        if not math.isfinite(f_x):
+            return c, slope
+        if (f_x > 0) != up or f_x == 0:
+            root = x if f_x == 0 else optimize.brentq(f, min(last, x), max(last, x), xtol=1e-15)
+            return root, _slope(activation, sigma_w2, q, root)
+        if x in (top, -1.0):
+            break
+        last, delta = x, 4 * delta
+    if not up:
+        return c, slope
+    # no fixed point below 1 - _ETA_MIN: c* = 1 (or, chaotic, closer to it than that)
+    return _near_one(activation, sigma_w2, q, x1) if x1 > 1 else (1.0, x1)
+
+
+def _slope(activation, sigma_w2, q, c) -> float:
+    """The c-map's slope at c: sigma_w2 E[phi'(u1) phi'(u2)] (Price's theorem)."""
+    return sigma_w2 * float(_pair_expect(activation, q, q, c, 1, 1))
+
+
+def _near_one(activation, sigma_w2, q, x1):
+    """(c*, chi_c) just above chi_1 = 1 from the c-map to second order about c = 1 (see
+    :data:`_NEAR_CRITICAL`), cmap''(1) = sigma_w2 q* E[phi''^2]."""
+    curvature = sigma_w2 * q * float(_expect(activation, q, 2, 2))
+    c = 1 - 2 * (x1 - 1) / curvature if curvature > 0 else 1.0
+    return max(c, -1.0), 2 - x1
+
+
+def _depth_scale(rate: float) -> float:
+    """-1 / ln|rate|: the depth over which a deviation shrinking by ``rate`` per layer falls by e
+    (inf where it does not shrink, 0 where it vanishes at once)."""
+    r = abs(rate)
+    if r >= 1:
+        return math.inf
+    return 0.0 if r == 0 else -1.0 / math.log(r)
 
 
 def depth_scales(activation, sigma_w2, sigma_b2):
     """(xi_q, xi_c): depths over which the length and the correlation reach their fixed points
-    (Schoenholz et al. 2017, eqs. 4 and 9); xi_c = -1 / ln chi_1 in the ordered phase."""
+    (Schoenholz et al. 2017, eqs. 4 and 9): xi_c = -1 / ln chi_c, chi_c = sigma_w2 E[phi'(u1) phi'(u2)]
+    at the correlation's fixed point c* (chi_c = chi_1 in the ordered phase, where c* = 1). Both
+    diverge on the critical line (chi_1 = 1: inf, or ~ 1 / |chi_1 - 1| beside it)."""
+    sigma_w2, sigma_b2 = check_real("sigma_w2", sigma_w2, 0.0), check_real("sigma_b2", sigma_b2, 0.0)
     q = fixed_point(activation, sigma_w2, sigma_b2)
     x1 = float(chi1(activation, sigma_w2, sigma_b2, q))
-    xi_q = -1.0 / math.log(x1 + sigma_w2 * float(expect(activation, q, 2, 0)))
-    c = correlation_fixed_point(activation, sigma_w2, sigma_b2, c0=0.5)
-    slope = x1 if c >= 1 - 1e-9 else sigma_w2 * float(_pair_expect(activation, q, q, c, 1, 1))
-    xi_c = -1.0 / math.log(slope) if slope != 1 else math.inf
-    return xi_q, xi_c
+    xi_q = _depth_scale(x1 + sigma_w2 * float(_expect(activation, q, 2, 0)))
+    _, slope = _correlation_limit(activation, sigma_w2, sigma_b2, 0.5, q=float(q), x1=x1)
+    return xi_q, _depth_scale(slope)
 
 
 def critical_sigma_w2(activation, sigma_b2=0.0, bracket=(0.05, 50.0)):
@@ -258,11 +403,18 @@ def critical_sigma_w2(activation, sigma_b2=0.0, bracket=(0.05, 50.0)):
     Raises
     ------
     ValueError
-        When chi_1 does not cross 1 in ``bracket``, or q* is infinite at the crossing.
+        When chi_1 does not cross 1 in ``bracket``, or q* is infinite at the crossing; when
+        ``sigma_b2`` is not a variance (a finite number >= 0) or ``bracket`` not two of them.
     """
+    sigma_b2 = check_real("sigma_b2", sigma_b2, 0.0)
+    if not (isinstance(bracket, (tuple, list)) and len(bracket) == 2):
+        raise ValueError(f"bracket={bracket!r} must be two numbers 0 < a < b")
+    a, b = (check_real(f"bracket[{i}]", v, positive=True) for i, v in enumerate(bracket))
+    if not a < b:
+        raise ValueError(f"bracket={bracket!r} must be two numbers 0 < a < b")
+
     def f(s):
         return float(chi1(activation, s, sigma_b2)) - 1.0
-    a, b = bracket
     fa, fb = f(a), f(b)
     if not (np.isfinite(fa) and np.isfinite(fb)) or fa * fb > 0:
         raise ValueError(f"activation={get_activation(activation).label!r}, sigma_b2={sigma_b2!r}: chi_1 "
@@ -278,6 +430,7 @@ def critical_sigma_w2(activation, sigma_b2=0.0, bracket=(0.05, 50.0)):
 
 def phase_diagram(activation, sigma_w2_grid, sigma_b2_grid) -> pd.DataFrame:
     """q*, chi_1 and the phase on the grid sigma_w2 x sigma_b2 (one row per point)."""
+    _variances(sigma_w2_grid=sigma_w2_grid, sigma_b2_grid=sigma_b2_grid)
     sw, sb = np.meshgrid(np.asarray(sigma_w2_grid, float), np.asarray(sigma_b2_grid, float), indexing="ij")
     q = fixed_point(activation, sw, sb)
     x = chi1(activation, sw, sb, q)
@@ -297,6 +450,7 @@ def gain(activation) -> float:
 
 def weight_variance(initializer, n_in: int, n_out: int) -> float:
     """sigma_w^2 = fan_in * E[w^2] of a (n_in, n_out) Keras-layout weight."""
+    n_in, n_out = check_int("n_in", n_in, 1), check_int("n_out", n_out, 1)
     init = get_initializer(initializer).sampled
     return n_in * second_moment(init.plan((n_in, n_out)), (n_in, n_out))
 
@@ -313,7 +467,9 @@ def predict(initializer, activation, depth: int | None = None, width: int | None
     :func:`fastinit.simulate` with the same arguments (sigma_w^2 = fan_in E[w^2] per layer,
     sigma_b^2 = E[b^2]). Mean-field theory assumes zero-mean weights; LSUV is predicted as q = 1.
     One request of :func:`predict_many`; many networks are faster through that."""
-    widths = list(widths) if widths is not None else [width] * (depth + 1)
+    if widths is None:
+        widths = [check_int("width", width, 1)] * (check_int("depth", depth, 1) + 1)
+    widths = _widths(widths, "widths")
     L = len(widths) - 1
     p = predict_many([{"initializer": initializer, "activation": activation, "widths": widths, "depths": [L],
                        "bias_initializer": bias_initializer, "input": input, "input_corr": input_corr,
@@ -435,7 +591,7 @@ def _request(i: int, r) -> dict:
     act = get_activation(r["activation"])
     init = get_initializer(r["initializer"])
     bias = get_initializer(r.get("bias_initializer", "zeros"))
-    widths = tuple(int(w) for w in r["widths"])
+    widths = tuple(_widths(r["widths"], f"requests[{i}]: widths"))
     depths = [int(d) for d in r.get("depths", [len(widths) - 1])]
     if not depths or not all(1 <= d < len(widths) for d in depths):
         raise ValueError(f"requests[{i}]: depths={depths!r} must be 1 .. {len(widths) - 1} (widths has "
@@ -449,6 +605,13 @@ def _request(i: int, r) -> dict:
     key = ((act.name, act.param), _exact(init), _exact(bias), repr(q0), repr(corr))
     return {"key": key, "act": act, "init": init, "bias": bias, "q0": q0, "corr": corr,
             "widths": widths[:max(depths) + 1], "depths": depths, "probe": r.get("loss", "probe") == "probe"}
+
+
+def _widths(widths, name: str) -> list:
+    """``widths``: a list of at least two positive integers (input first)."""
+    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__") or len(widths) < 2:
+        raise ValueError(f"{name}={widths!r} must list at least two positive ints (input and layers)")
+    return [check_int(f"{name}[{j}]", w, 1) for j, w in enumerate(widths)]
 
 
 def _exact(init) -> tuple:
@@ -490,7 +653,7 @@ def _forward(nets: dict, memo: dict) -> dict:
             c[rows, 0] = (w[rows] * corr[rows] * q0[rows] + b[rows]) / mapped[rows]
         else:
             prev = q[:m, l - 1]
-            mapped = qmap(act, w, b, prev)
+            mapped = _qmap(act, w, b, prev)
             for s in range(0, rows.size, _PAIR_BATCH):
                 r = rows[s:s + _PAIR_BATCH]
                 q12 = w[r] * _pair_expect(act, prev[r], prev[r], c[r, l - 1], scratch=scratch) + b[r]
@@ -498,7 +661,7 @@ def _forward(nets: dict, memo: dict) -> dict:
         q[:m, l] = np.where(lsuv[:m], 1.0, mapped)   # LSUV rescales every layer to unit variance
     # phi'^2 at every layer of every network, in one call
     flat = np.concatenate([q[j, :depth[j]] for j in range(n)])
-    dphi2 = np.split(expect(act, flat, 1, 1), np.cumsum(depth)[:-1])
+    dphi2 = np.split(_expect(act, flat, 1, 1), np.cumsum(depth)[:-1])
     return {kw: {"q": q[j, :depth[j]], "c": c[j, :depth[j]], "sw": sw[j, :depth[j]], "widths": kw[1],
                  "dphi2": dphi2[j], "act": act, "delta": {}} for j, kw in enumerate(order)}
 
@@ -507,6 +670,6 @@ def _delta(fw: dict, d: int, probe: bool) -> np.ndarray:
     """delta_sq of the depth-``d`` network of a forward pass: the top value, then per layer the
     factor phi'^2 sigma_w^2 n_{l+2} / n_{l+1} (a reverse cumulative product, in predict's order)."""
     dphi2, sw, w = fw["dphi2"], fw["sw"], fw["widths"]
-    top = dphi2[d - 1] if probe else expect(fw["act"], fw["q"][d - 1], 0, 0, 1, 1) + dphi2[d - 1]
+    top = dphi2[d - 1] if probe else _expect(fw["act"], fw["q"][d - 1], 0, 0, 1, 1) + dphi2[d - 1]
     factor = dphi2[:d - 1] * sw[1:d] * np.asarray(w[2:d + 1], float) / np.asarray(w[1:d], float)
     return np.multiply.accumulate(np.concatenate(([top], factor[::-1])))[::-1]

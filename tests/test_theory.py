@@ -227,9 +227,10 @@ def test_predict_many_equals_predict_bit_for_bit(monkeypatch):
 
 
 def _count_rows(monkeypatch):
-    """Count the networks-layers that reach qmap and _pair_expect."""
+    """Count the networks-layers that reach the length map (_qmap: qmap without its checks) and
+    _pair_expect."""
     counts = {"qmap": 0, "pair": 0}
-    qmap, pair = T.qmap, T._pair_expect
+    qmap, pair = T._qmap, T._pair_expect
 
     def counting_qmap(act, sw, sb, q):
         counts["qmap"] += np.size(q)
@@ -238,7 +239,7 @@ def _count_rows(monkeypatch):
     def counting_pair(act, q1, q2, c, *args, **kw):
         counts["pair"] += np.size(q1)
         return pair(act, q1, q2, c, *args, **kw)
-    monkeypatch.setattr(T, "qmap", counting_qmap)
+    monkeypatch.setattr(T, "_qmap", counting_qmap)
     monkeypatch.setattr(T, "_pair_expect", counting_pair)
     return counts
 
@@ -290,3 +291,84 @@ def test_predict_many_rejects_bad_requests():
     with pytest.raises(TypeError, match="dict"):
         T.predict_many([("he_normal", "relu", [4] * 4)])
     assert T.predict_many([]) == []
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(depth=2, width=0), "width"), (dict(depth=0, width=4), "depth"), (dict(depth=2, width=4.5), "width"),
+    (dict(widths=[4, 0, 4]), "widths"), (dict(depth=None, width=4), "depth"),
+])
+def test_predict_refuses_empty_networks(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        T.predict("he_normal", "relu", **kwargs)
+    if "widths" in kwargs:
+        with pytest.raises(ValueError, match=r"requests\[0\].*widths"):
+            T.predict_many([{"initializer": "he_normal", "activation": "relu", **kwargs}])
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda: T.chi1("tanh", sigma_w2=-1, sigma_b2=0.05), "sigma_w2"),
+    (lambda: T.chi1("tanh", 1.0, 0.05, q=-1.0), "q"),
+    (lambda: T.critical_sigma_w2("tanh", sigma_b2=-1), "sigma_b2"),
+    (lambda: T.fixed_point("tanh", 1.0, -0.5), "sigma_b2"),
+    (lambda: T.fixed_point("tanh", 1.0, 0.0, q0=-1.0), "q0"),
+    (lambda: T.fixed_point("tanh", [1.0, -2.0], 0.0), r"sigma_w2\[1\]"),
+    (lambda: T.qmap("tanh", 1.0, 0.0, -1.0), "q"),
+    (lambda: T.qmap("tanh", np.nan, 0.0, 1.0), "sigma_w2"),
+    (lambda: T.expect("tanh", -1.0, 0, 0), "q"),
+    (lambda: T.cmap("tanh", 1.0, 0.0, 1.0, 1.5), "c"),
+    (lambda: T.correlation_fixed_point("tanh", -1.0, 0.05), "sigma_w2"),
+    (lambda: T.correlation_fixed_point("tanh", 1.0, 0.05, c0=2.0), "c0"),
+    (lambda: T.depth_scales("tanh", 1.5, -0.05), "sigma_b2"),
+    (lambda: T.phase_diagram("tanh", [1.0, -1.0], [0.0]), "sigma_w2"),
+    (lambda: T.weight_variance("he_normal", 0, 4), "n_in"),
+])
+def test_negative_variances_refused(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+def test_theory_keeps_infinite_fixed_points():
+    # q* = inf is a result (the length map grows without bound) that the other functions take back
+    q = T.fixed_point("relu", 2.5, 0.1)
+    assert q == np.inf and np.isfinite(T.chi1("relu", 2.5, 0.1, q=q))
+    assert T.depth_scales("relu", 2.0, 0.0) == (math.inf, math.inf)    # ReLU's critical point
+
+
+def _chi_c(act, sw, sb):
+    """chi_c computed apart from depth_scales: c* by bisection of cmap(c) - c (bracketed from 1
+    downwards), the c-map's slope there by a central difference (chi_c = d cmap / dc at c*)."""
+    from scipy import optimize
+    q = float(T.fixed_point(act, sw, sb))
+    if T.chi1(act, sw, sb) <= 1:
+        return float(T.chi1(act, sw, sb))     # ordered: c* = 1, chi_c = chi_1
+
+    def f(c):
+        return float(T.cmap(act, sw, sb, q, c)) - c
+    eta = 0.25
+    while f(1 - eta) > 0:
+        eta /= 2
+    c = optimize.brentq(f, 1 - 2 * eta, 1 - eta, xtol=1e-15)
+    h = (1 - c) * 1e-2
+    return (float(T.cmap(act, sw, sb, q, c + h)) - float(T.cmap(act, sw, sb, q, c - h))) / (2 * h)
+
+
+def test_xi_c_diverges_on_the_critical_line():
+    # the correlation iteration used to stop short of c* = 1 there: xi_c was about 1000
+    sb = 0.05
+    sc = T.critical_sigma_w2("tanh", sigma_b2=sb)
+    assert T.depth_scales("tanh", sigma_w2=sc, sigma_b2=sb)[1] > 1e6
+    assert T.correlation_fixed_point("tanh", sc * (1 - 1e-3), sb) == 1.0
+    # beside it, -1/ln chi_c (chi_c = chi_1 on the ordered side, the c-map's slope at c* < 1 on the
+    # chaotic side) within 1e-4 relative ...
+    for eps in (1e-2, 1e-4):
+        for sw in (sc * (1 - eps), sc * (1 + eps)):
+            xi_c = T.depth_scales("tanh", sw, sb)[1]
+            assert xi_c == pytest.approx(-1 / math.log(_chi_c("tanh", sw, sb)), rel=1e-4), (eps, sw)
+    # ... and growing without bound as sigma_w2 -> sigma_c: xi_c ~ 1 / |chi_1 - 1|
+    for side in (-1, 1):
+        xis = []
+        for eps in (1e-5, 1e-7, 1e-9):
+            sw = sc * (1 + side * eps)
+            xis.append(T.depth_scales("tanh", sw, sb)[1])
+            assert xis[-1] * abs(float(T.chi1("tanh", sw, sb)) - 1) == pytest.approx(1, rel=1e-2), (side, eps)
+        assert all(b > 50 * a for a, b in zip(xis, xis[1:])) and xis[-1] > 1e8
