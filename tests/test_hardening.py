@@ -137,3 +137,87 @@ def test_every_undrawable_entry_of_a_chunk_is_named():
     msg = _plan_refusal(spec)
     assert "grid.initializer[0]" in msg and "grid.initializer[2]" in msg
     assert len(re.findall(r"^  grid\.initializer", msg, re.M)) == 2, msg
+
+
+# --- 4. the memory estimate bounds the measured peak ---------------------------------------------
+
+_PEAK_SCRIPT = r'''
+import gc, json, sys
+import fastinit as fi
+from fastinit import engine
+from fastinit.sweep import plan_sweep
+from fastinit.sweep.plan import chunk_memory, compute_chunk
+
+def resident():
+    with open("/proc/self/status") as f:
+        d = {k: int(v.split()[0]) * 1024 for k, v in (line.split(":", 1) for line in f)
+             if k in ("VmRSS", "VmHWM")}
+    return d["VmRSS"], d["VmHWM"]
+
+def peak(run):
+    """Bytes the resident set grows by at most while ``run()`` runs (its high-water mark reset)."""
+    fi.clear_caches()
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = resident()[0]
+    run()
+    return resident()[1] - before
+
+out = []
+for case in json.loads(sys.argv[1]):
+    if "spec" in case:
+        _, parts = plan_sweep(case["spec"])
+        compute_chunk(parts[0])                                   # compile / load the kernels
+        c = max(parts, key=chunk_memory)
+        fi.clear_caches()
+        estimate = chunk_memory(c)
+        out.append((estimate, peak(lambda: compute_chunk(c))))
+    else:
+        init, act, kw = case["init"], case["act"], case["kw"]
+        fi.simulate(init, act, **{**kw, "width": 8})
+        fi.clear_caches()
+        shape = engine.make_shape(**kw)
+        estimate = engine.memory_estimate(shape, stored=engine.stored_bytes(shape, [init]), n_groups=1,
+                                          cache=engine.DEFAULT, initializers=[init], n_networks=1)
+        out.append((estimate, peak(lambda: fi.simulate(init, act, **kw))))
+print(json.dumps(out))
+'''
+
+_PEAK_CASES = [
+    {"init": "he_normal", "act": "relu", "kw": {"depth": 8, "width": 1024, "batch": 64}},
+    # the issue's case, smaller: the orthogonal matrices go to the cache and were copied whole
+    {"init": "orthogonal", "act": "tanh", "kw": {"depth": 8, "width": 1024, "batch": 64}},
+    {"init": "orthogonal", "act": "tanh", "kw": {"depth": 4, "width": 512, "batch": 64, "dtype": "float64"}},
+    {"init": "lsuv", "act": "tanh", "kw": {"depth": 4, "width": 512, "batch": 64}},
+    {"init": "he_normal", "act": "tanh", "kw": {"depth": 4, "width": 512, "batch": 64, "jacobian": True}},
+    # batch > width: the Gram matrices (batch^2 each) are never used, so never touched
+    {"init": "he_normal", "act": "tanh", "kw": {"depth": 4, "width": 64, "batch": 4096}},
+    {"spec": {"grid": {"initializer": ["he_normal", "orthogonal"], "activation": ["relu", "tanh"],
+                       "depth": [4, 8], "seed": [0, 1]}, "settings": {"width": 512, "batch": 64}}},
+    # many small configurations: the table's rows dominate
+    {"spec": {"grid": {"initializer": ["he_normal", "glorot_uniform", "orthogonal", "lecun_normal"],
+                       "activation": ["relu", "tanh", "sigmoid"], "depth": [2, 4, 8, 16, 32, 64],
+                       "seed": list(range(8))}, "settings": {"width": 16, "batch": 32, "theory": True}}},
+]
+
+
+def test_memory_estimate_bounds_the_measured_peak():
+    import json
+    import os
+    import subprocess
+    import sys
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pytest.skip("needs Linux's /proc/self/clear_refs to reset the resident high-water mark")
+    # glibc: large blocks mmapped and returned when freed, so the resident set follows the arrays
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "0"}
+    run = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, json.dumps(_PEAK_CASES)], capture_output=True,
+                         text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    bad = [f"{case}: estimate {est / 2**20:.1f} MiB, peak {peak / 2**20:.1f} MiB"
+           for case, (est, peak) in zip(_PEAK_CASES, json.loads(run.stdout.splitlines()[-1]))
+           if not peak <= est < 4 * peak]
+    assert not bad, "\n".join(bad)

@@ -80,20 +80,61 @@ def stored_bytes(shape: Shape, initializers: list) -> int:
     )
 
 
+#: Bytes a call's resident memory grows by besides its arrays: Python objects, small tables, library
+#: buffers, and transparent huge pages (NumPy asks for them on large arrays: a 2 MiB page is resident
+#: as soon as one byte of it is written, so an array partly written counts up to 2 MiB more at each
+#: edge of the part written). 2-5 MiB measured.
+CALL_OVERHEAD = 8 * 2 ** 20
+
+
 def memory_estimate(shape: Shape, *, stored: int = 0, n_groups: int = 1, threads: int | None = None,
-                    cache: Cache | None = None) -> int:
+                    cache: Cache | None = None, initializers=(), n_networks: int | None = None,
+                    n_depths: int = 1) -> int:
     """Bytes a kernel call needs at peak: ``stored`` bytes of weight rows and base draws (see
-    :func:`stored_bytes`), the inputs and a biases row of ``n_groups`` groups, one workspace per
-    thread, and what ``cache`` holds."""
+    :func:`stored_bytes`), the inputs and a biases row of ``n_groups`` groups, the part of one
+    workspace that the call writes per thread running a network (one per thread, or fewer with
+    fewer ``n_networks``), the metrics of ``n_networks`` networks (default 1) at ``n_depths``
+    depths, what ``cache`` holds, and what the ``initializers`` of the call's networks
+    (names or specs) draw on the way: orthogonal matrices (each group's, added to the cache, and
+    LAPACK's scratch of one QR per thread), structured tensors (sampled a layer at a time).
+
+    Pages of a workspace that are never written take no memory: the Gram matrices of the backward
+    metrics only count where a layer uses them (``batch (n_in + n_out) < n_in n_out``), the backward
+    buffers only with ``backward``."""
     threads = threads or numba.get_num_threads()
     item = np.dtype(shape.dtype).itemsize
-    w_max = max(a * b for a, b in zip(shape.widths[:-1], shape.widths[1:]))
-    per_thread = kn.workspace_length(np.array(shape.widths, dtype=np.int64), shape.batch) * item
-    if shape.jacobian:
-        per_thread += 2 * max(shape.widths) * shape.widths[0] * 8 + w_max * 8
-    per_group = shape.batch * (shape.widths[0] + shape.widths[-1]) + sum(shape.widths[1:])
+    widths, rows = shape.widths, shape.batch
+    pairs = list(zip(widths[:-1], widths[1:]))
+    w_max = max(a * b for a, b in pairs)
+    n_w, n_max = sum(a * b for a, b in pairs), max(widths)
+    # the workspace (kernels.network.workspace_layout): activations and derivatives of every layer,
+    # a pre-activation; with backward two deltas, the weight gradient of the layers that form it,
+    # two Gram matrices where some layer uses them instead
+    per_thread = (2 * rows * sum(widths[1:]) + rows * n_max) * item
+    if shape.backward:
+        gram = [rows * (a + b) < a * b for a, b in pairs]
+        grad = max((a * b for (a, b), g in zip(pairs, gram) if not g), default=0)
+        per_thread += (2 * rows * n_max + grad + (2 * rows * rows if any(gram) else 0)) * item
+    if shape.jacobian:   # float64: the Jacobian before and after a layer, the layer's weights, and the
+        #                  SVD's copy, U, V^T and gesdd's work (at most 7 min(m, n)^2)
+        per_thread += 12 * n_max * widths[0] * 8 + w_max * 8
+    # each group's input and probe (built in float64, then copied to the dtype and stacked), biases
+    per_group = rows * (widths[0] + widths[-1]) + sum(widths[1:])
+    inputs = n_groups * (per_group + rows * (widths[0] + widths[-1])) * item + 2 * rows * n_max * 8
+    metrics = (n_networks or 1) * n_depths * shape.depth * kn.N_METRICS * 8
+    workers = threads if n_networks is None else max(1, min(threads, n_networks))
     held = cache.nbytes if cache is not None else 0
-    return stored + n_groups * per_group * item + per_thread * threads + held
+    drawn = 0
+    inits = [get_initializer(init) for init in initializers]
+    if any(weight_code(init, shape) == ks.EXPLICIT for init in inits):
+        drawn = w_max * max(item, 8)          # one layer's sample
+    if any(weight_code(init, shape) == ks.ORTHOGONAL for init in inits):
+        one = n_w * 8                         # a group's matrices, cached (the cache keeps its bound,
+        bound = cache.orthogonal_bytes if cache is not None else 0   # or one group's, at the end)
+        held = min(held + n_groups * one, max(held, bound, one) + one)
+        big, small = max(max(p) for p in pairs), max(min(p) for p in pairs)
+        drawn = max(drawn, min(threads, len(pairs)) * (big * small + small * small) * 8)   # A's copy, R
+    return stored + inputs + metrics + per_thread * workers + held + drawn + CALL_OVERHEAD
 
 
 def _plain(message: str) -> str:
@@ -233,19 +274,24 @@ def _weights(groups: list, w_rows: dict, seeds: np.ndarray, trials: np.ndarray, 
     for k in (0, 1):    # normals and uniforms; a group's base row is its rank among the groups with one
         with_base = group_base[:, k] >= 0
         ks.fill_layers_rows(widths, seeds[with_base], trials[with_base], k, bases[k])
+    sizes = np.array([a * b for a, b in layer_shapes], dtype=np.int64)
+    offsets = np.r_[0, np.cumsum(sizes)]
     for g, (shape, _) in enumerate(groups):
         if group_base[g, 2] >= 0:
             qs = cache.orthogonal(
                 np.array(layer_shapes), shape.seed, shape.trial, np.arange(1, shape.depth + 1)
             )
-            bases[2][group_base[g, 2]] = np.concatenate([m.ravel() for m in qs])
+            row = bases[2][group_base[g, 2]]
+            for l, m in enumerate(qs):      # layer by layer: no temporary copy of the whole row
+                row[offsets[l]:offsets[l + 1]] = m.ravel()
+            del qs
     weights = np.empty((len(w_rows), n_weights), dtype=dt)
     for r, ((g, _), (_, init)) in enumerate(w_rows.items()):
         if w_codes[r] == ks.EXPLICIT:
             shape = groups[g][0]
-            weights[r] = np.concatenate([sample(init.plan(s), s, dt, shape.seed, shape.trial, l + 1).ravel()
-                                         for l, s in enumerate(layer_shapes)])
-    sizes = np.array([a * b for a, b in layer_shapes], dtype=np.int64)
+            for l, s in enumerate(layer_shapes):
+                weights[r, offsets[l]:offsets[l + 1]] = sample(init.plan(s), s, dt, shape.seed, shape.trial,
+                                                               l + 1).ravel()
     ks.fill_rows(sizes, 0, w_codes, w_params, row_group, seeds, trials, group_base, *bases, weights)
     return weights
 

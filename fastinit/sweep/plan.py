@@ -30,6 +30,7 @@ from ..engine import (
     stored_bytes,
 )
 from ..initializers import get_initializer
+from ..kernels import METRICS
 from .spec import DEFAULTS, ENGINE_KEYS, Spec
 
 VARIANT_KEYS = ("initializer", "activation", "bias_initializer")
@@ -355,15 +356,28 @@ def _deepest(chunk: Chunk, depth_of: np.ndarray) -> dict:
 
 
 def chunk_memory(chunk: Chunk, threads: int | None = None) -> int:
-    """Peak bytes of computing a chunk."""
-    depth_of, _, group_starts, _ = _structure(chunk)
-    return memory_estimate(
+    """Peak bytes of computing a chunk: its kernel call (:func:`fastinit.engine.memory_estimate`)
+    and its rows of the table (the call's metrics gathered into rows, their columns, the
+    identifying columns, the theory columns)."""
+    depth_of, _, group_starts, network_starts = _structure(chunk)
+    n_depths = len(set(depth_of.tolist()))
+    # every group of a chunk has the same networks (the grid is a product): the first group's
+    first = network_starts[network_starts < (group_starts[1] if len(group_starts) > 1 else chunk.size)]
+    call = memory_estimate(
         make_shape(**_deepest(chunk, depth_of)),
         stored=chunk.stored,
         n_groups=len(group_starts),
         threads=threads,
         cache=CACHE,
+        initializers=[chunk.member(int(i))["initializer"] for i in first],
+        n_networks=len(network_starts),
+        n_depths=n_depths,
     )
+    rows = int(depth_of.sum())
+    columns = len(METRICS) + len(table_columns(chunk.grid, chunk.settings)) + 1
+    theory = 3 * 3 if chunk.theory else 0       # three predicted columns, each built in three steps
+    results = len(network_starts) * n_depths * int(depth_of.max()) * len(METRICS) * 8   # their concatenation
+    return call + results + rows * 8 * (3 * len(METRICS) + columns + theory)
 
 
 def describe(chunk: Chunk) -> str:
