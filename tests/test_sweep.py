@@ -409,6 +409,36 @@ def test_one_writer_at_a_time(tmp_path):
     assert fi.sweep(SPEC, out=tmp_path / "w", progress=False)["config_id"].nunique() == N_CONFIGS
 
 
+@pytest.mark.slow
+def test_second_writer_process_refused_with_the_holders_pid(tmp_path, reference):
+    # two `fastinit sweep` processes on one --out. Deterministic: the first is stopped (SIGSTOP) as
+    # soon as its lock file names it (written once it holds the lock), so it still holds the lock
+    # whatever the machine's speed while the second starts, is refused, and leaves the folder as it was
+    spec = _spec_file(tmp_path, SLICED)
+    out = tmp_path / "out"
+    first = _sweep_process(spec, out, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 300
+        while first.poll() is None and time.time() < deadline:
+            if (out / ".lock").exists() and (out / ".lock").read_text().strip() == str(first.pid):
+                break
+            time.sleep(0.002)
+        os.kill(first.pid, signal.SIGSTOP)
+        assert first.poll() is None, "the first sweep finished before it was stopped; make the spec larger"
+        before = sorted((p.relative_to(out), p.stat().st_mtime_ns) for p in out.rglob("*"))
+        second = _cli("sweep", str(spec), "--out", str(out), "--quiet")
+        after = sorted((p.relative_to(out), p.stat().st_mtime_ns) for p in out.rglob("*"))
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+    assert second.returncode == 2, second.stderr
+    assert f"is being written by another sweep (PID {first.pid})" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1 and "Traceback" not in second.stderr
+    assert before == after                               # the refused writer wrote and removed nothing
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    pd.testing.assert_frame_equal(fi.load(out), reference)     # the exact table of an uninterrupted run
+
+
 def test_killed_during_creation_resumes(tmp_path, reference):
     out = tmp_path / "k"
     (out / "parts").mkdir(parents=True)
