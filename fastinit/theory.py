@@ -579,6 +579,10 @@ def _homes(items: list) -> dict:
     return home
 
 
+#: q0, the mean square of an input entry, of each kind of input.
+_INPUT_Q0 = {"normal": 1.0, "uniform01": 1.0 / 3.0}
+
+
 def _request(i: int, r) -> dict:
     """A request of :func:`predict_many`, resolved, with the key of its forward pass."""
     if not isinstance(r, dict):
@@ -597,11 +601,11 @@ def _request(i: int, r) -> dict:
         raise ValueError(f"requests[{i}]: depths={depths!r} must be 1 .. {len(widths) - 1} (widths has "
                          f"{len(widths)} entries)")
     inp = r.get("input", "normal")
-    q0 = {"normal": 1.0, "uniform01": 1.0 / 3.0}.get(inp if isinstance(inp, str) else "", np.nan)
-    if not isinstance(inp, str):
-        q0 = float(np.mean(np.square(inp)))
+    if isinstance(inp, str) and inp not in _INPUT_Q0:
+        raise ValueError(f"requests[{i}]: input={inp!r} must be one of {tuple(_INPUT_Q0)} or an array")
+    q0 = _INPUT_Q0[inp] if isinstance(inp, str) else float(np.mean(np.square(inp)))
     corr = r.get("input_corr")
-    corr = None if corr is None else float(corr)
+    corr = None if corr is None else check_real(f"requests[{i}]: input_corr", corr, -1.0, 1.0)
     key = ((act.name, act.param), _exact(init), _exact(bias), repr(q0), repr(corr))
     return {"key": key, "act": act, "init": init, "bias": bias, "q0": q0, "corr": corr,
             "widths": widths[:max(depths) + 1], "depths": depths, "probe": r.get("loss", "probe") == "probe"}

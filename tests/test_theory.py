@@ -372,3 +372,10 @@ def test_xi_c_diverges_on_the_critical_line():
             xis.append(T.depth_scales("tanh", sw, sb)[1])
             assert xis[-1] * abs(float(T.chi1("tanh", sw, sb)) - 1) == pytest.approx(1, rel=1e-2), (side, eps)
         assert all(b > 50 * a for a, b in zip(xis, xis[1:])) and xis[-1] > 1e8
+
+
+def test_predict_refuses_unknown_inputs_and_correlations_beyond_one():
+    with pytest.raises(ValueError, match="input='gaussian'"):
+        T.predict("he_normal", "relu", depth=2, width=4, input="gaussian")     # was NaN
+    with pytest.raises(ValueError, match="input_corr=1.5"):
+        T.predict("he_normal", "relu", depth=2, width=4, input_corr=1.5)        # was a correlation > 1
