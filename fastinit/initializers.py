@@ -170,7 +170,8 @@ class Plan:
             dt = np.dtype(dtype).type
             p[2] = float(np.nextafter(dt(p[1]), dt(-np.inf)))
             if dt(p[0]) >= dt(p[1]):
-                raise ValueError(f"uniform bounds {p[0]!r}, {p[1]!r} are equal in {np.dtype(dtype).name}")
+                lo, hi = float(p[0]), float(p[1])
+                raise ValueError(f"uniform bounds {lo!r}, {hi!r} are equal in {np.dtype(dtype).name}")
         return p
 
 

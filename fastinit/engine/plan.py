@@ -9,7 +9,6 @@ materialised once where at least two rows use them, orthogonal matrices always.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -137,11 +136,6 @@ def memory_estimate(shape: Shape, *, stored: int = 0, n_groups: int = 1, threads
     return stored + inputs + metrics + per_thread * workers + held + drawn + CALL_OVERHEAD
 
 
-def _plain(message: str) -> str:
-    """A message with NumPy scalars written as plain numbers (``np.float64(1.0)`` -> ``1.0``)."""
-    return re.sub(r"np\.(?:float|int|uint)\d*\(([^()]*)\)", r"\1", message)
-
-
 def check_weights(shape: Shape, variant: Variant, paths: dict | None = None) -> None:
     """Raise ValueError, naming the initializer and the layer, if the weights or biases of a network
     of ``shape`` cannot be drawn with ``variant``'s initializers (from their plans; nothing is
@@ -168,7 +162,7 @@ def check_weights(shape: Shape, variant: Variant, paths: dict | None = None) -> 
                     raise ValueError(f"k={int(plan.args[0])} exceeds fan_in={s[0]}")
             except ValueError as e:
                 path = f"{paths[role]}: " if role in paths else ""
-                raise ValueError(_plain(f"{path}initializer {init.label!r}, {where}: {e}")) from None
+                raise ValueError(f"{path}initializer {init.label!r}, {where}: {e}") from None
 
 
 def check_depths(shape: Shape, depths) -> np.ndarray:
