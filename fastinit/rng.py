@@ -28,7 +28,11 @@ Conversions (computed in float64, then rounded to the output dtype):
 Tensor ids used by the simulator (none depends on depth, so a shallow network is a prefix of a
 deeper one with the same seed): weights of layer ``l`` are ``l`` (1-based), biases
 ``BIAS_TENSOR + l``, the input batch :data:`INPUT_TENSOR`, the backward probe :data:`PROBE_TENSOR`
-and the regression targets :data:`TARGET_TENSOR`.
+and the regression targets :data:`TARGET_TENSOR`. Training adds the readout layer's weights
+:data:`READOUT_TENSOR` and biases ``READOUT_TENSOR + 1`` (the same for every depth), the minibatch
+order of epoch ``e`` :data:`ORDER_TENSOR` ``+ e`` (keyed by the network's seed and trial), and the
+data of a generated task :data:`TASK_TENSOR` ``+ k`` (keyed by the task's seed, trial 0;
+:mod:`fastinit.tasks` numbers its tensors ``k``).
 
 All functions here are scalar ``@njit`` functions without eager signatures: they can be called
 from Python, from a user's ``@njit`` code and from ``@cuda.jit`` kernels.
@@ -54,6 +58,9 @@ BIAS_TENSOR = 0x01000000
 INPUT_TENSOR = 0x02000000
 PROBE_TENSOR = 0x03000000
 TARGET_TENSOR = 0x04000000
+READOUT_TENSOR = 0x05000000
+ORDER_TENSOR = 0x06000000
+TASK_TENSOR = 0x07000000
 MAX_DRAW = 0xFFFFFE
 MASK_DRAW = 0xFFFFFF
 MAX_ELEMENTS = 2 ** 34
