@@ -18,8 +18,9 @@ from .sweep import load, sweep
 #: Public name -> the module that defines it (None: the name is a submodule).
 _LAZY = {"activation_names": "activations", "calculate_gain": "activations", "get_activation": "activations",
          "compute_fans": "fans", "get_initializer": "initializers", "initialize": "initializers",
-         "initializer_names": "initializers", "clear_caches": "engine",
-         "engine": None, "kernels": None, "rng": None, "theory": None}
+         "initializer_names": "initializers", "clear_caches": "engine", "train": "train",
+         "make_task": "tasks",
+         "engine": None, "kernels": None, "rng": None, "tasks": None, "theory": None}
 
 __all__ = ["__version__", "load", "simulate", "sweep", *_LAZY]
 

@@ -217,3 +217,101 @@ def truncated_cdf(x, lo, hi):
         return (e_x - e_lo) / (e_hi - e_lo)
     la, lx, lb = (log_ndtr(-v) for v in (lo, x, hi))    # log P(Z > v)
     return np.expm1(lx - la) / np.expm1(lb - la)
+
+
+# ---- training ------------------------------------------------------------------------------------
+
+def epoch_order(seed, trial, epoch, n):
+    """Training rows in the order of an epoch: stable argsort of the uniforms of ORDER_TENSOR + epoch."""
+    from fastinit.rng import ORDER_TENSOR
+    return np.argsort(uniforms(seed, trial, ORDER_TENSOR + epoch, n), kind="stable")
+
+
+def train_loss(out, y, loss):
+    """The loss of readout ``out`` against ``y`` and its gradient with respect to ``out`` (PyTorch's
+    MSELoss / CrossEntropyLoss with mean reduction, written out)."""
+    if loss == "mse":
+        r = out - y
+        return float(np.mean(r * r)), 2 * r / r.size
+    z = out - out.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-(y * logp).sum(axis=1).mean()), (p - y) / out.shape[0]
+
+
+def train_forward(layers, x, name, a):
+    """Activations (inputs of every layer), derivatives of the hidden layers, and the readout."""
+    xs, ds = [x], []
+    for w, b in layers[:-1]:
+        y, d = act(name, xs[-1] @ w + b, a)
+        xs.append(y)
+        ds.append(d)
+    w, b = layers[-1]
+    return xs, ds, xs[-1] @ w + b
+
+
+def train_gradients(layers, x, y, name, a, loss):
+    """Loss, per-layer (dW, db) and per-layer deltas of one minibatch, by the chain rule."""
+    xs, ds, out = train_forward(layers, x, name, a)
+    value, delta = train_loss(out, y, loss)
+    grads, deltas = [None] * len(layers), [None] * len(layers)
+    for l in range(len(layers) - 1, -1, -1):
+        grads[l] = (xs[l].T @ delta, delta.sum(axis=0))
+        deltas[l] = delta
+        if l:
+            delta = (delta @ layers[l][0].T) * ds[l - 1]
+    return value, grads, deltas
+
+
+def optimizer_update(p, g, state, t, optimizer, lr, momentum=0.9, betas=(0.9, 0.999), eps=1e-8):
+    """One torch.optim step on array ``p`` (returned updated; ``state`` a dict kept by the caller)."""
+    if optimizer == "sgd":
+        return p - lr * g
+    if optimizer in ("momentum", "nesterov"):
+        m = g if "m" not in state else momentum * state["m"] + g
+        state["m"] = m
+        return p - lr * (g + momentum * m if optimizer == "nesterov" else m)
+    b1, b2 = betas
+    m = state.get("m", 0 * g) * b1 + (1 - b1) * g
+    v = state.get("v", 0 * g) * b2 + (1 - b2) * g * g
+    state["m"], state["v"] = m, v
+    mhat, vhat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+    return p - lr * mhat / (np.sqrt(vhat) + eps)
+
+
+def train(layers, x_train, y_train, x_test, y_test, name, a, *, loss, optimizer, lr, steps, batch, seed,
+          trial=0, eval_every=1, classify=False, **hyper):
+    """Train one network in float64, the slow obvious way. ``layers``: [(W, b), ...], the readout last.
+    Returns (curves, layer_rows, diverged_step): curves rows (step, train_loss, test_loss, test_accuracy),
+    layer_rows {step: [(grad_w_norm, delta_sq, distinct_units, weight_change) per layer]}."""
+    layers = [(np.array(w, float), np.array(b, float)) for w, b in layers]
+    w0 = [w.copy() for w, _ in layers]
+    states = [({}, {}) for _ in layers]
+    per_epoch = len(x_train) // batch
+    curves, layer_rows = [], {}
+    order = None
+    for t in range(steps + 1):
+        if t % per_epoch == 0:
+            order = epoch_order(seed, trial, t // per_epoch, len(x_train))
+        rows = order[(t % per_epoch) * batch:(t % per_epoch + 1) * batch]
+        value, grads, deltas = train_gradients(layers, x_train[rows], y_train[rows], name, a, loss)
+        if t % eval_every == 0 or t == steps:
+            _, _, out_tr = train_forward(layers, x_train, name, a)
+            _, _, out_te = train_forward(layers, x_test, name, a)
+            acc = float(np.mean(out_te.argmax(1) == y_test.argmax(1))) if classify else np.nan
+            curves.append((t, train_loss(out_tr, y_train, loss)[0], train_loss(out_te, y_test, loss)[0], acc))
+            layer_rows[t] = [
+                (float(np.linalg.norm(gw)), float(np.mean(d * d)), distinct_units(w, b),
+                 float(np.linalg.norm(w - w00) / np.linalg.norm(w00)) if np.any(w00) else np.nan)
+                for (gw, _), d, (w, b), w00 in zip(grads, deltas, layers, w0)
+            ]
+        if not np.isfinite(value):
+            return np.array(curves), layer_rows, t
+        if t == steps:
+            break
+        new = []
+        for (w, b), (gw, gb), (sw, sb) in zip(layers, grads, states):
+            new.append((optimizer_update(w, gw, sw, t + 1, optimizer, lr, **hyper),
+                        optimizer_update(b, gb, sb, t + 1, optimizer, lr, **hyper)))
+        layers = new
+    return np.array(curves), layer_rows, -1
