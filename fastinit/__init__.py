@@ -14,15 +14,15 @@ import importlib
 from ._version import __version__
 from .simulate import simulate  # light, like the sweep package: both import the engine when called
 from .sweep import load, sweep
+from .train import train
 
 #: Public name -> the module that defines it (None: the name is a submodule).
 _LAZY = {"activation_names": "activations", "calculate_gain": "activations", "get_activation": "activations",
          "compute_fans": "fans", "get_initializer": "initializers", "initialize": "initializers",
-         "initializer_names": "initializers", "clear_caches": "engine", "train": "train",
-         "make_task": "tasks",
+         "initializer_names": "initializers", "clear_caches": "engine", "make_task": "tasks",
          "engine": None, "kernels": None, "rng": None, "tasks": None, "theory": None}
 
-__all__ = ["__version__", "load", "simulate", "sweep", *_LAZY]
+__all__ = ["__version__", "load", "simulate", "sweep", "train", *_LAZY]
 
 
 def __getattr__(name):

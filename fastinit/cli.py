@@ -61,21 +61,22 @@ def _load(command: str, folder: str):
 
 
 def _cmd_show(args) -> int:
-    from fastinit.report import summary
+    from fastinit.report import is_training, summary, training_summary
     df = _load("show", args.dir)
     if df is None:
         return 2
-    print(summary(df))
+    print(training_summary(df) if is_training(df) else summary(df))
     return 0
 
 
 def _cmd_plot(args) -> int:
-    from fastinit.plot import sweep_figure
+    from fastinit.plot import sweep_figure, training_figure
+    from fastinit.report import is_training
     df = _load("plot", args.dir)
     if df is None:
         return 2
     out = args.out or f"{args.dir.rstrip('/')}/sweep.png"
-    sweep_figure(df, out)
+    (training_figure if is_training(df) else sweep_figure)(df, out)
     print(f"wrote {out}")
     return 0
 
@@ -136,13 +137,18 @@ def main(argv=None) -> int:
     s.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
     s.set_defaults(func=_cmd_sweep)
 
-    s = sub.add_parser("show", help="summarise a sweep", description="Per activation and initializer: how "
-                       "signal and gradient change from the first to the last layer, and blow-ups.")
+    s = sub.add_parser("show", help="summarise a sweep", description=(
+        "Per activation and initializer: how signal and gradient change from the first to the last layer, "
+        "and blow-ups. A training sweep: per setting, the final training loss over seeds (min / median / "
+        "max), steps to target, best test accuracy and divergences."))
     s.add_argument("dir", metavar="DIR")
     s.set_defaults(func=_cmd_show)
 
-    s = sub.add_parser("plot", help="plot a sweep", description="Signal and gradient against layer per "
-                       "activation, and a heat map over initializer x depth.")
+    s = sub.add_parser("plot", help="plot a sweep", description=(
+        "Signal and gradient against layer per activation, and a heat map over initializer x depth. A "
+        "training sweep: loss curves per initializer (median and band over seeds), a steps-to-target heat "
+        "map over initializer x depth, and accuracy over sigma_w^2 x depth where the initializers are "
+        "variance scalings."))
     s.add_argument("dir", metavar="DIR")
     s.add_argument("--out", metavar="FILE.png", help="figure path (default DIR/sweep.png)")
     s.set_defaults(func=_cmd_plot)

@@ -55,3 +55,33 @@ def summary(df: pd.DataFrame) -> str:
     head = (f"{len(cfg)} configurations, {df['layer'].size} rows; ratios are medians at depth {deepest} "
             f"(signal: preact_sq last/first layer; gradient: delta_sq first/last layer)\n")
     return head + table.to_string(formatters=fmt)
+
+
+#: Columns that tell a training table's configurations apart but are not a setting being compared.
+_NOT_A_SETTING = ("config_id", "seed", "trial", "step", "train_loss", "test_loss", "test_accuracy",
+                  "distinct_units_min", "final_train_loss", "final_test_loss", "final_test_accuracy",
+                  "best_test_accuracy", "steps_to_target", "diverged", "diverged_step", "task")
+
+
+def is_training(df: pd.DataFrame) -> bool:
+    """Whether a sweep table is a training sweep's (one row per configuration and evaluation step)."""
+    return "train_loss" in df.columns
+
+
+def training_summary(df: pd.DataFrame) -> str:
+    """Per setting (every identifying column but the seed and trial): over seeds, the final training
+    loss (min / median / max), the median steps to target (runs that never reached it counted
+    apart), the best test accuracy (median) and how many runs diverged."""
+    cfg = df.groupby("config_id", sort=True).first()
+    keys = [c for c in cfg.columns if c not in _NOT_A_SETTING]
+    reached = cfg["steps_to_target"].where(cfg["steps_to_target"] >= 0)
+    table = cfg.assign(reached=reached, never=cfg["steps_to_target"] < 0).groupby(keys, sort=True).agg(
+        runs=("final_train_loss", "size"), loss_min=("final_train_loss", "min"),
+        loss_median=("final_train_loss", "median"), loss_max=("final_train_loss", "max"),
+        steps_to_target=("reached", "median"), never=("never", "sum"),
+        best_accuracy=("best_test_accuracy", "median"), diverged=("diverged", "sum"))
+    if cfg["best_test_accuracy"].isna().all():
+        table = table.drop(columns="best_accuracy")
+    head = (f"{len(cfg)} training runs, {len(df)} rows; final train loss over seeds (min / median / max), "
+            f"median steps to target (never: runs that did not reach it)\n")
+    return head + table.to_string(float_format="{:.4g}".format)

@@ -43,16 +43,17 @@ def plan_sweep(spec, max_memory: int | None = None, threads: int | None = None) 
     """Validate a spec, cut it into chunks and check each fits in memory, before any work."""
     from .plan import check_networks, chunk_memory, chunks, describe
     from .spec import SpecError, load_spec
+    from .training import check_training, training_chunks, training_memory
     spec = load_spec(spec)
     try:
-        parts = chunks(spec)
+        parts = training_chunks(spec) if spec.train else chunks(spec)
         for c in parts:
-            check_networks(c)
+            (check_training if spec.train else check_networks)(c)
     except (ValueError, TypeError) as e:
         raise SpecError(f"invalid sweep spec:\n  {e}") from None
     limit = max_memory if max_memory is not None else available_memory()
     for c in parts:
-        need = chunk_memory(c, threads)
+        need = training_memory(c, threads) if spec.train else chunk_memory(c, threads)
         if need > limit:
             raise MemoryError(f"configuration config_id={c.config_ids[0]} ({describe(c)}) needs about "
                               f"{need / 2**30:.2f} GiB for a chunk of {c.size}, more than the "
@@ -116,10 +117,13 @@ def sweep(spec, out=None, *, backend: str = "local", progress: bool = True, resu
 
     from .plan import compute_chunk, expected_parts, layout
     from .store import Store, table
+    from .training import compute_training_chunk, expected_training_parts
     check_sweep_options(out, backend, progress, resume, overwrite, threads, max_memory)
     spec, parts = plan_sweep(spec, max_memory, threads)
+    compute = compute_training_chunk if spec.train else compute_chunk
+    expected = expected_training_parts(parts) if spec.train else expected_parts(parts)
     store = Store(out) if out is not None else None
-    done = store.open(spec, len(parts), layout(parts), expected_parts(parts), resume=resume,
+    done = store.open(spec, len(parts), layout(parts), expected, resume=resume,
                       overwrite=overwrite) if store else set()
     todo = [c for c in parts if c.chunk_id not in done]
     results: list[pd.DataFrame] = []
@@ -135,9 +139,9 @@ def sweep(spec, out=None, *, backend: str = "local", progress: bool = True, resu
     try:
         if backend == "local":
             for c in todo:
-                finished(c, compute_chunk(c, threads))
+                finished(c, compute(c, threads))
         else:
-            _run_dask(todo, scheduler, threads, finished)
+            _run_dask(todo, compute, scheduler, threads, finished)
     finally:
         bar.close()
         if store is not None:
@@ -149,8 +153,7 @@ def sweep(spec, out=None, *, backend: str = "local", progress: bool = True, resu
     return table(results)
 
 
-def _run_dask(todo: list[Chunk], scheduler: str | None, threads: int | None, finished) -> None:
-    from .plan import compute_chunk
+def _run_dask(todo: list[Chunk], compute, scheduler: str | None, threads: int | None, finished) -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover
@@ -168,7 +171,7 @@ def _run_dask(todo: list[Chunk], scheduler: str | None, threads: int | None, fin
         futures = []
         for c in todo:
             fut = client.submit(
-                compute_chunk,
+                compute,
                 c,
                 threads or 1,
                 pure=False,

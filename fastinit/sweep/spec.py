@@ -19,6 +19,7 @@ else:  # pragma: no cover
 
 import inspect
 
+from .._validate import check_real
 from ..activations import get_activation
 from ..engine import SETTING_CHECKS, SHAPE_DEFAULTS, check_bias_initializer
 from ..initializers import get_initializer
@@ -32,7 +33,14 @@ ENGINE_KEYS = {"theory": "true or false: add mean-field predictions (preact_sq_t
                "chunk_size": "an integer >= 1: most configurations per stored chunk "
                              "(the depths of one network stay together; default 512, or more small "
                              "configurations: about 2 GFLOP of work)"}
-TOP_KEYS = ("name", "description", "grid", "settings")
+TOP_KEYS = ("name", "description", "grid", "settings", "train")
+#: Keys of ``[train]`` (each a value, or a list of values: a grid axis); a spec with ``[train]``
+#: trains its networks (:mod:`fastinit.sweep.training`).
+TRAIN_KEYS = ("task", "steps", "lr", "optimizer", "batch", "eval_every", "loss", "momentum", "beta1", "beta2",
+              "eps", "target")
+#: The keys of [grid] / [settings] a training sweep takes (hidden layers: ``depth`` of ``width``).
+TRAIN_NETWORK_KEYS = ("initializer", "activation", "bias_initializer", "depth", "width", "seed", "trial",
+                      "dtype")
 #: Defaults of every setting: :func:`fastinit.simulate`'s, and the engine options'.
 DEFAULTS = {**{k: p.default for k, p in inspect.signature(simulate).parameters.items()
                if p.kind is p.KEYWORD_ONLY and k != "widths"},
@@ -54,19 +62,36 @@ class Spec:
     grid: dict
     settings: dict
     text: str | None = None
+    train: bool = False     # a training sweep: [train]'s keys are in grid (lists) and settings (values)
 
     @property
     def canonical(self) -> str:
         """The spec as canonical JSON (what its hash is taken of)."""
-        return json.dumps({"name": self.name, "grid": self.grid, "settings": self.settings}, sort_keys=True)
+        data = {"name": self.name, "grid": self.grid, "settings": self.settings}
+        if self.train:
+            data["train"] = True
+        return json.dumps(data, sort_keys=True)
 
     @property
     def hash(self) -> str:
         return hashlib.sha256(self.canonical.encode()).hexdigest()[:16]
 
+    @property
+    def tables(self) -> dict:
+        """The spec as its TOML tables (``[train]``'s keys taken back out of grid and settings)."""
+        if not self.train:
+            return {"name": self.name, "grid": self.grid, "settings": self.settings}
+        train = {k: v for k, v in {**self.grid, **self.settings}.items() if k in TRAIN_KEYS}
+        return {"name": self.name, "grid": {k: v for k, v in self.grid.items() if k not in TRAIN_KEYS},
+                "settings": {k: v for k, v in self.settings.items() if k not in TRAIN_KEYS}, "train": train}
+
     def value(self, key):
         """A setting's value (or its default)."""
         return self.settings.get(key, DEFAULTS.get(key))
+
+    def values(self, key) -> list:
+        """The values a key takes: its grid list, or its one setting (or default)."""
+        return self.grid[key] if key in self.grid else [self.value(key)]
 
     @property
     def n_configs(self) -> int:
@@ -180,9 +205,11 @@ def _validate(data: dict, text: str | None) -> Spec:
         errors.append("settings: must be a table of values")
         settings = {}
     checked: dict = {}    # key -> [(key path, canonical value)] of its valid values
+    train = data.get("train")
+    keys = SIMULATE_KEYS if train is None else TRAIN_NETWORK_KEYS
     for k, values in grid.items():
-        if k not in SIMULATE_KEYS:
-            errors.append(f"grid.{k}: unknown key; allowed: {', '.join(SIMULATE_KEYS)}")
+        if k not in keys:
+            errors.append(f"grid.{k}: {_not_allowed(k, train)}; allowed: {', '.join(keys)}")
             continue
         if not isinstance(values, list) or not values:
             errors.append(f"grid.{k}: must be a non-empty list, got {values!r}")
@@ -191,6 +218,9 @@ def _validate(data: dict, text: str | None) -> Spec:
             _check_value(k, v, f"grid.{k}[{i}]", errors, checked)
         _duplicates(k, checked.get(k, []), errors)
     for k, v in settings.items():
+        if k == "theory" and train is not None:
+            errors.append("settings.theory: mean-field columns are not part of a training sweep")
+            continue
         if k in ENGINE_KEYS:
             ok = (
                 isinstance(v, bool)
@@ -200,10 +230,9 @@ def _validate(data: dict, text: str | None) -> Spec:
             if not ok:
                 errors.append(f"settings.{k}: {v!r} is not allowed; must be {ENGINE_KEYS[k]}")
             continue
-        if k not in SIMULATE_KEYS:
-            errors.append(
-                f"settings.{k}: unknown key; allowed: {', '.join(SIMULATE_KEYS + tuple(ENGINE_KEYS))}"
-            )
+        if k not in keys:
+            allowed = ", ".join(keys + tuple(ENGINE_KEYS))
+            errors.append(f"settings.{k}: {_not_allowed(k, train)}; allowed: {allowed}")
             continue
         if k in grid:
             errors.append(f"settings.{k}: also in [grid]; give it in one place")
@@ -213,6 +242,8 @@ def _validate(data: dict, text: str | None) -> Spec:
             continue
         _check_value(k, v, f"settings.{k}", errors, checked)
     _cross_checks(checked, errors)
+    if train is not None:
+        _train_table(train, grid, settings, errors)
     present = set(grid) | set(settings)
     for k in ("initializer", "activation"):
         if k not in present:
@@ -223,4 +254,49 @@ def _validate(data: dict, text: str | None) -> Spec:
         errors.append("width: give either width (with depth) or widths, not both")
     if errors:
         raise SpecError("invalid sweep spec:\n  " + "\n  ".join(errors))
-    return Spec(name, grid, settings, text)
+    if train is not None:
+        grid = {**grid, **{k: v for k, v in train.items() if isinstance(v, list)}}
+        settings = {**settings, **{k: v for k, v in train.items() if not isinstance(v, list)}}
+    return Spec(name, grid, settings, text, train is not None)
+
+
+def _not_allowed(key, train) -> str:
+    """Why a key of [grid] / [settings] is refused."""
+    if train is None or key not in SIMULATE_KEYS:
+        return "unknown key"
+    if key in TRAIN_KEYS:
+        return f"a training sweep takes {key} in [train]"
+    return "not used by a training sweep"
+
+
+def _train_table(train, grid, settings, errors) -> None:
+    """Validate ``[train]``: each key a value or a non-empty list of values (a grid axis), checked
+    as :func:`fastinit.train` checks it; tasks are built once to check them."""
+    from ..engine.training import TRAIN_CHECKS
+    from ..train import resolve_task
+    if not isinstance(train, dict):
+        errors.append("train: must be a table (task, steps, lr, optimizer, ...)")
+        return
+    checks = {**TRAIN_CHECKS, "task": lambda v: resolve_task(v),
+              "target": lambda v: check_real("target", v, positive=True)}
+    checked: dict = {}
+    for k, v in train.items():
+        if k not in TRAIN_KEYS:
+            errors.append(f"train.{k}: unknown key; allowed: {', '.join(TRAIN_KEYS)}")
+            continue
+        if k in grid or k in settings:
+            errors.append(f"train.{k}: also in [grid] or [settings]; give it in [train]")
+            continue
+        if isinstance(v, list) and not v:
+            errors.append(f"train.{k}: must be a value or a non-empty list of values")
+            continue
+        for path, value in ([(f"train.{k}[{i}]", x) for i, x in enumerate(v)] if isinstance(v, list)
+                            else [(f"train.{k}", v)]):
+            try:
+                canonical = checks[k](value)
+            except (ValueError, TypeError, ImportError) as e:
+                errors.append(f"{path}: {e}")
+                continue
+            if isinstance(v, list):
+                checked.setdefault(k, []).append((path, getattr(canonical, "label", canonical)))
+        _duplicates(k, checked.get(k, []), errors)

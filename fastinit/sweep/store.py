@@ -70,7 +70,7 @@ def to_toml(data: dict) -> str:
             return "{" + ", ".join(f"{k} = {val(x)}" for k, x in v.items()) + "}"
         raise TypeError(f"cannot write {v!r} as TOML")
     lines = [f"{k} = {val(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    for table in ("grid", "settings"):
+    for table in ("grid", "settings", "train"):
         if table in data:
             lines += ["", f"[{table}]"] + [f"{k} = {val(v)}" for k, v in data[table].items() if v is not None]
     return "\n".join(lines) + "\n"
@@ -216,8 +216,7 @@ class Store:
             stale.unlink(missing_ok=True)      # ours, left by a killed writer (we hold the lock)
         spec_path = self.root / "spec.toml"
         if not spec_path.exists():
-            text = spec.text if spec.text is not None else to_toml(
-                {"name": spec.name, "grid": spec.grid, "settings": spec.settings})
+            text = spec.text if spec.text is not None else to_toml(spec.tables)
             _atomic_write(spec_path, text.encode())
         records = self._verified(manifest, n_chunks, expected)
         self._manifest = {
