@@ -74,9 +74,23 @@ class Kind(str, enum.Enum):
 
     def second_moment(self, a: tuple, n_in: int, n_out: int) -> float:
         """E[w^2] of the entries of an (n_in, n_out) weight of this kind with arguments ``a``
-        (inf where it overflows: blow-up is data)."""
+        (inf where it overflows: blow-up is data).
+
+        Where the direct formula is not finite (a square beyond the largest float, or inf - inf
+        in the uniform's a^2 + ab + b^2), it is evaluated again with the scale arguments divided
+        by the largest of them, s, and multiplied back as s * (s * m): finite where E[w^2] is
+        (uniform +-1.5e154: 7.5e307, not NaN), inf where it overflows (+-1e300: inf, not NaN).
+        A finite direct result is returned as it is."""
         with np.errstate(over="ignore", invalid="ignore"):
-            return float(self._second_moment(tuple(np.float64(x) for x in a), n_in, n_out))
+            a = tuple(np.float64(x) for x in a)
+            m = float(self._second_moment(a, n_in, n_out))
+            if math.isfinite(m) or self not in _SCALE_ARGS:
+                return m
+            s = max(abs(a[i]) for i in _SCALE_ARGS[self])
+            if not 0 < s < math.inf:
+                return m
+            unit = tuple(x / s if i in _SCALE_ARGS[self] else x for i, x in enumerate(a))
+            return float(s * (s * self._second_moment(unit, n_in, n_out)))
 
     def _second_moment(self, a: tuple, n_in: int, n_out: int) -> float:
         if self is Kind.CONSTANT:
@@ -136,6 +150,11 @@ def _truncated_raw_moments(lo: float, hi: float) -> tuple[float, float]:
     return (ha - hb_q) / m, 1.0 + (lo * ha - (0.0 if hb_q == 0.0 else hi * hb_q)) / m
 
 
+#: The arguments of each kind that E[w^2] is homogeneous of degree 2 in (values, bounds, means,
+#: standard deviations, gains; not bounds in sigma units, sparsities or counts).
+_SCALE_ARGS = {Kind.CONSTANT: (0,), Kind.UNIFORM: (0, 1), Kind.NORMAL: (0, 1), Kind.TRUNCATED: (0, 1),
+               Kind.ORTHOGONAL: (0,), Kind.IDENTITY: (0,), Kind.SPARSE: (1,), Kind.SPARSE_MARTENS: (1,)}
+
 _CODES = {
     Kind.CONSTANT: ks.CONSTANT,
     Kind.UNIFORM: ks.UNIFORM,
@@ -168,8 +187,10 @@ class Plan:
         p = np.array((tuple(self.args) + (0.0,) * 4)[:4], dtype=np.float64)
         if self.kind is Kind.UNIFORM:
             dt = np.dtype(dtype).type
-            p[2] = float(np.nextafter(dt(p[1]), dt(-np.inf)))
-            if dt(p[0]) >= dt(p[1]):
+            with np.errstate(over="ignore"):    # bounds beyond float32's range are +-inf there: data
+                lo, hi = dt(p[0]), dt(p[1])
+            p[2] = float(np.nextafter(hi, dt(-np.inf)))
+            if lo >= hi:
                 lo, hi = float(p[0]), float(p[1])
                 raise ValueError(f"uniform bounds {lo!r}, {hi!r} are equal in {np.dtype(dtype).name}")
         return p
@@ -225,15 +246,21 @@ def initializer_names() -> list[str]:
     return list(_REGISTRY)
 
 
+def _finite(v) -> bool:
+    """A finite int or float, not a bool (an int beyond the float range, 10**400, is not finite:
+    math.isfinite raises OverflowError on it)."""
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
 # parameter checks: name -> (predicate, description of what is allowed)
-_POS = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0,
-        "a finite number > 0")
-_NONNEG = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0,
-           "a finite number >= 0")
-_NUM = (
-    lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
-    "a finite number",
-)
+_POS = (lambda v: _finite(v) and v > 0, "a finite number > 0")
+_NONNEG = (lambda v: _finite(v) and v >= 0, "a finite number >= 0")
+_NUM = (_finite, "a finite number")
 _MODE = (lambda v: v in ("fan_in", "fan_out", "fan_avg"), "'fan_in', 'fan_out' or 'fan_avg'")
 _JMODE = (lambda v: v in ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"),
           "'fan_in', 'fan_out', 'fan_avg' or 'fan_geo_avg'")

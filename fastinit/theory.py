@@ -7,9 +7,15 @@ that keeps q* = 1 without bias; :func:`predict` assumes the inputs of :func:`fas
 Gaussian expectations use composite Gauss-Legendre quadrature over mean +- 10 sd, split at the
 kinks of the activations (-1, 0, 1), so piecewise activations (ReLU, SELU, hard tanh) are
 integrated to near machine precision. Every function broadcasts over array arguments.
+
+Blow-up is data: a value that overflows is inf and one that is then undefined (inf - inf, inf / inf,
+0 * inf) NaN, returned without a RuntimeWarning. Each public function ignores NumPy's overflow and
+invalid-value errors while it runs (:func:`_blowup_is_data`); finite results are unaffected, and
+nothing outside theory is silenced.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numba
@@ -20,6 +26,18 @@ from scipy import optimize
 from ._validate import check_int, check_real
 from .activations import apply, evaluate, get_activation
 from .initializers import get_initializer
+
+
+def _blowup_is_data(func):
+    """``func`` with NumPy's overflow and invalid-value errors ignored while it runs (a fresh
+    ``np.errstate`` per call: it nests, and NumPy's error state is per thread and context): a
+    blown-up configuration (sigma_w^2 = inf, q beyond the largest float) gives inf and NaN quietly."""
+    @functools.wraps(func)
+    def quiet(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return func(*args, **kwargs)
+    return quiet
+
 
 _RULES = {n: np.polynomial.legendre.leggauss(n) for n in (16, 32)}
 _SD_CUTS = (-5.0, -2.5, -1.0, 0.0, 1.0, 2.5, 5.0)
@@ -170,6 +188,7 @@ def _variances(**values):
         _checked(name, v, infinite=name.startswith("q"))
 
 
+@_blowup_is_data
 def expect(activation, q, *orders, mean=0.0):
     """E[prod_k phi^{(orders[k])}(u)] for u ~ N(mean, q); ``orders`` of 0, 1, 2 (phi, phi', phi'')."""
     _variances(q=q)
@@ -186,6 +205,7 @@ def _expect(activation, q, *orders, mean=0.0):
     return (f * w).sum(-1)
 
 
+@_blowup_is_data
 def qmap(activation, sigma_w2, sigma_b2, q):
     """The length map: q' = sigma_w2 E[phi(sqrt(q) z)^2] + sigma_b2."""
     _variances(sigma_w2=sigma_w2, sigma_b2=sigma_b2, q=q)
@@ -216,6 +236,7 @@ def _pair_expect(activation, q1, q2, c, o1=0, o2=0, scratch=None):
     return (evaluate(act, v1, o1) * inner * w1).sum(-1)
 
 
+@_blowup_is_data
 def cmap(activation, sigma_w2, sigma_b2, q, c):
     """The correlation map at equal lengths q: c' = q12' / q' (q' from :func:`qmap`)."""
     _variances(sigma_w2=sigma_w2, sigma_b2=sigma_b2, q=q)
@@ -236,6 +257,7 @@ def _length_terms(act, q):
     return (f0 * f0 * w).sum(-1), (f1 * f1 * w).sum(-1), (f0 * f2 * w).sum(-1)
 
 
+@_blowup_is_data
 def fixed_point(activation, sigma_w2, sigma_b2, q0=1.0, tol=1e-13, max_iter=300):
     """q*, the stable fixed point of the length map reached from q0.
 
@@ -272,6 +294,7 @@ def fixed_point(activation, sigma_w2, sigma_b2, q0=1.0, tol=1e-13, max_iter=300)
     return q[()] if q.ndim == 0 else q
 
 
+@_blowup_is_data
 def chi1(activation, sigma_w2, sigma_b2, q=None):
     """chi_1 = sigma_w2 E[phi'(sqrt(q*) z)^2]: slope of the c-map at c = 1 and the mean squared
     singular value of one layer's Jacobian (< 1 ordered, > 1 chaotic)."""
@@ -281,6 +304,7 @@ def chi1(activation, sigma_w2, sigma_b2, q=None):
     return np.asarray(sigma_w2) * _expect(activation, np.clip(q, 1e-300, 1e200), 1, 1)
 
 
+@_blowup_is_data
 def correlation_fixed_point(activation, sigma_w2, sigma_b2, c0=0.0, tol=1e-10, max_iter=2000):
     """c*, the correlation the c-map converges to from c0 at q = q* (1 in the ordered phase).
 
@@ -318,6 +342,8 @@ def _correlation_limit(activation, sigma_w2, sigma_b2, c0=0.5, tol=1e-10, max_it
     slow = False
     for i in range(max_iter):
         new = float(_cmap(activation, sigma_w2, sigma_b2, q, c))
+        if math.isnan(new):     # blown up (q* = inf): NaN at every later step too, so at once
+            return new, math.nan
         if abs(new - c) < tol:
             c = min(new, 1.0)
             break
@@ -384,6 +410,7 @@ def _depth_scale(rate: float) -> float:
     return 0.0 if r == 0 else -1.0 / math.log(r)
 
 
+@_blowup_is_data
 def depth_scales(activation, sigma_w2, sigma_b2):
     """(xi_q, xi_c): depths over which the length and the correlation reach their fixed points
     (Schoenholz et al. 2017, eqs. 4 and 9): xi_c = -1 / ln chi_c, chi_c = sigma_w2 E[phi'(u1) phi'(u2)]
@@ -397,6 +424,7 @@ def depth_scales(activation, sigma_w2, sigma_b2):
     return xi_q, _depth_scale(slope)
 
 
+@_blowup_is_data
 def critical_sigma_w2(activation, sigma_b2=0.0, bracket=(0.05, 50.0)):
     """sigma_w2 on the critical line chi_1 = 1 at this sigma_b2.
 
@@ -428,6 +456,7 @@ def critical_sigma_w2(activation, sigma_b2=0.0, bracket=(0.05, 50.0)):
     return s
 
 
+@_blowup_is_data
 def phase_diagram(activation, sigma_w2_grid, sigma_b2_grid) -> pd.DataFrame:
     """q*, chi_1 and the phase on the grid sigma_w2 x sigma_b2 (one row per point)."""
     _variances(sigma_w2_grid=sigma_w2_grid, sigma_b2_grid=sigma_b2_grid)
@@ -484,6 +513,7 @@ PREDICTED = ("preact_sq", "pair_corr", "delta_sq")
 _PAIR_BATCH = 4     # networks per call of _pair_expect (1 to 8 measured alike: the phi's dominate)
 
 
+@_blowup_is_data
 def predict_many(requests, memo: dict | None = None) -> list[np.ndarray]:
     """:func:`predict` for many networks and depths at once, each distinct computation done once.
 

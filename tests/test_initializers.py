@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import naive
 import numpy as np
@@ -540,3 +541,21 @@ def test_lsuv_base_with_parameters():
     # plain-name bases keep their label and stay names
     assert fi.get_initializer({"name": "lsuv", "base": "glorot_normal"}).params["base"] == "glorot_normal"
     assert fi.get_initializer({"name": "lsuv", "base": "orthogonal"}).label == "lsuv"
+
+
+# --- parameters beyond the float range ---------------------------------------------------------
+
+def test_parameter_beyond_the_float_range_refused():
+    # math.isfinite(10**400) raises OverflowError: the checks said nothing of the parameter
+    with pytest.raises(ValueError, match="value=.* must be a finite number"):
+        fi.get_initializer("constant", value=10 ** 400)
+    with pytest.raises(ValueError, match="stddev=.* must be a finite number > 0"):
+        fi.get_initializer("random_normal", stddev=-10 ** 400)
+
+
+def test_uniform_bounds_beyond_float32_quietly_infinite():
+    from fastinit.initializers import Plan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = Plan("uniform", (-1e300, 1e300)).kernel_params("float32")
+    assert p[0] == -1e300 and p[1] == 1e300 and p[2] == np.finfo(np.float32).max

@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -379,3 +380,110 @@ def test_predict_refuses_unknown_inputs_and_correlations_beyond_one():
         T.predict("he_normal", "relu", depth=2, width=4, input="gaussian")     # was NaN
     with pytest.raises(ValueError, match="input_corr=1.5"):
         T.predict("he_normal", "relu", depth=2, width=4, input_corr=1.5)        # was a correlation > 1
+
+
+# --- blown-up configurations: inf and NaN, quietly -----------------------------------------------
+
+#: sigma_w^2 = fan_in E[w^2] beyond the largest float: every predicted value is inf or NaN.
+_OVERFLOWING = [{"name": "random_uniform", "minval": -1e300, "maxval": 1e300},
+                {"name": "random_uniform", "minval": -1e308, "maxval": 1e308},
+                {"name": "constant", "value": 1e200}]
+#: sigma_w^2 = 8e300 at width 8: finite, and q overflows from layer 2 on for unbounded activations.
+_HUGE = {"name": "random_normal", "stddev": 1e150}
+_BLOWUP_ACTS = ["tanh", "relu", "sigmoid", "selu", "linear"]
+
+
+def _no_finite_garbage(p: np.ndarray) -> None:
+    """Finite predictions of a blown-up network are numbers theory can give: q > 0, |c| <= 1,
+    delta_sq >= 0 (NaN and inf are the honest values of the rest)."""
+    q, c, d = p[..., 0], p[..., 1], p[..., 2]
+    assert np.all(~np.isfinite(q) | (q > 0)) and np.all(~np.isfinite(c) | (np.abs(c) <= 1))
+    assert np.all(~np.isfinite(d) | (d >= 0))
+
+
+def test_blown_up_predictions_are_inf_or_nan_without_warnings():
+    # these printed about 150 RuntimeWarnings (overflow / invalid value in multiply, subtract, divide)
+    # and once raised OverflowError in second_moment; uniform +-1e300 had E[w^2] = NaN (inf - inf)
+    depths = [1, 2, 3, 4, 10, 50]
+    requests = [{"initializer": init, "activation": act, "widths": [8] * 51, "depths": depths,
+                 "input_corr": 0.5, "loss": loss}
+                for init in [*_OVERFLOWING, _HUGE] for act in _BLOWUP_ACTS for loss in ("probe", "mse")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = T.predict_many(requests)
+        single = T.predict(_OVERFLOWING[0], "tanh", depth=3, width=8, input_corr=0.5)
+        sw = [T.weight_variance(init, 8, 8) for init in [*_OVERFLOWING, _HUGE]]
+    assert sw[:3] == [math.inf] * 3 and sw[3] == pytest.approx(8e300, rel=1e-12)
+    assert not np.isfinite(single.drop(columns="layer").to_numpy()).any()
+    for r, p in zip(requests, got):
+        for k, d in enumerate(depths):
+            rows = p[k, :d]
+            if r["initializer"] in _OVERFLOWING:
+                assert not np.isfinite(rows).any(), (r, d)
+                assert rows[0, 0] == np.inf, (r, d)         # q overflows at layer 1 (uniform: was NaN)
+            _no_finite_garbage(rows)
+            if r["initializer"] is _HUGE:
+                assert rows[0, 0] == sw[3]                          # layer 1: q = sigma_w^2 q0, q0 = 1
+                if r["activation"] in ("relu", "linear", "selu"):   # q grows as sigma_w^2: 6.4e601 at layer 2
+                    assert not np.isfinite(rows[1:, 0]).any() and (d == 1 or rows[1, 0] == np.inf), (r, d)
+                else:                                               # bounded phi: q <= sigma_w^2 stays finite
+                    assert np.all(np.isfinite(rows[:, 0]) & (rows[:, 0] <= sw[3])), (r, d)
+
+
+def test_blown_up_arguments_of_the_theory_functions_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for act in _BLOWUP_ACTS:
+            assert np.isnan(T.expect(act, math.inf, 0, 0)) and np.isnan(T.expect(act, math.inf, 1, 1))
+            q, c = T.qmap(act, 1e300, 0.0, [1e300, math.inf]), T.cmap(act, 1e300, 0.0, [1e300, math.inf], 0.5)
+            if act in ("tanh", "sigmoid"):      # bounded: q' <= sigma_w^2, a finite correlation
+                assert 0 < q[0] <= 1e300 and -1 <= c[0] <= 1
+            else:                               # q' = inf, q12' / q' = inf / inf
+                assert q[0] == math.inf and np.isnan(c[0])
+            assert np.isnan(q[1]) and np.isnan(c[1])
+            assert T.fixed_point(act, 1e300, 0.1) == math.inf
+            assert np.isfinite(T.chi1(act, 1e300, 0.1))                # the q -> inf limit (clipped)
+            assert math.isnan(T.correlation_fixed_point(act, 1e300, 0.1))   # NaN at once, not 2000 steps
+            assert all(math.isnan(x) for x in T.depth_scales(act, 1e300, 0.1))
+            T.chi1(act, 1.7e308, 0.0, 1.0)                               # chi_1 overflows: inf or finite
+            pd = T.phase_diagram(act, [1e300, 1.7e308, 1.0], [0.0, 0.1])
+            assert np.all(pd["q_star"][:4] == math.inf)
+        from fastinit.initializers import get_initializer
+        moments = {repr(s): T.second_moment(get_initializer(s).plan((8, 8)), (8, 8)) for s in [
+            *_OVERFLOWING, {"name": "random_uniform", "minval": -1.5e154, "maxval": 1.5e154},
+            {"name": "orthogonal", "gain": 1.5e154}, {"name": "truncated_normal", "stddev": 1.5e154}]}
+    m = list(moments.values())
+    assert m[:3] == [math.inf] * 3
+    # a square beyond the largest float but a finite E[w^2]: finite (were NaN, inf, inf)
+    from fastinit.initializers import TRUNC_STD_2
+    assert m[3] == pytest.approx(1.5e154 * (1.5e154 / 3), rel=1e-12)            # s^2 / 3
+    assert m[4] == pytest.approx(1.5e154 * (1.5e154 / 8), rel=1e-12)            # gain^2 min(n) / (n_in n_out)
+    assert m[5] == pytest.approx(1.5e154 * (1.5e154 * TRUNC_STD_2 ** 2), rel=1e-9) and m[5] < math.inf
+
+
+def test_sweep_theory_columns_of_blown_up_configurations():
+    inits = ["he_normal", *_OVERFLOWING, _HUGE]
+    spec = {"grid": {"initializer": inits, "activation": _BLOWUP_ACTS, "depth": [1, 4]},
+            "settings": {"width": 8, "batch": 8, "theory": True, "input_corr": 0.5}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = fi.sweep(spec, progress=False)
+    labels = [fi.get_initializer(i).label for i in inits]
+    cols = [f"{c}_theory" for c in T.PREDICTED]
+    for (init, act, depth), rows in df.groupby(["initializer", "activation", "depth"]):
+        vals = rows[cols].to_numpy()
+        if init in labels[1:4]:
+            assert not np.isfinite(vals).any(), (init, act, depth)
+        _no_finite_garbage(vals)
+        pred = T.predict(inits[labels.index(init)], act, depth=depth, width=8, input_corr=0.5)
+        np.testing.assert_array_equal(vals, pred[list(T.PREDICTED)].to_numpy())
+    # a healthy configuration keeps its values, bit for bit (as before the blow-ups were made quiet)
+    relu = df[(df["initializer"] == "he_normal") & (df["activation"] == "relu") & (df["depth"] == 4)]
+    assert relu[cols].to_numpy().ravel().tolist() == [
+        2.0, 0.5, 0.5, 2.0000000000000004, 0.6089977810442293, 0.5, 2.0000000000000004, 0.683905650898706,
+        0.5, 2.0000000000000004, 0.7381281923010007, 0.5]
+    tanh = df[(df["initializer"] == "he_normal") & (df["activation"] == "tanh") & (df["depth"] == 4)]
+    assert tanh[cols].to_numpy().ravel().tolist() == [
+        2.0, 0.5, 0.3398614536249687, 1.0399514913278973, 0.4538814291232273, 0.4861994061602678,
+        0.8028475487007323, 0.42687126163767924, 0.5314341418785876, 0.7094403044126508, 0.4061274735217409,
+        0.5270281447198522]
