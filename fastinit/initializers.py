@@ -500,6 +500,13 @@ _KERAS_CLASSES = {
     "he_uniform": "HeUniform",
     "he_normal": "HeNormal",
 }
+#: The initializers whose Keras class takes a ``seed`` (``HeNormal(seed=4)``; as recorded from Keras 3 in
+#: tests/data/frameworks/keras.json, where these configs have one): :func:`get_initializer` accepts
+#: ``seed`` for every spelling of them, as a keyword or in a dict, as the default stream seed.
+_KERAS_SEEDED = frozenset({
+    "random_normal", "random_uniform", "truncated_normal", "variance_scaling", "orthogonal",
+    "lecun_uniform", "lecun_normal", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+})
 #: Keras 3's extra spellings (``keras.initializers.get``). The plain names that PyTorch or JAX own
 #: (``normal``, ``uniform``) keep the owner's meaning; with the ``keras.`` prefix they are Keras's.
 _KERAS_EXTRA = {
@@ -782,6 +789,17 @@ _ORDERED = {"random_uniform": [("minval", "maxval")], "uniform": [("a", "b")], "
 def get_initializer(spec, **params) -> Initializer:
     """Resolve an initializer name or spec, with optional parameters (see :func:`_get_initializer`).
 
+    ``seed`` (an int in [0, 2**64) or None) is accepted where Keras's class takes one (random_normal,
+    random_uniform, truncated_normal, variance_scaling, orthogonal, and the lecun_*, glorot_*, he_*
+    shortcuts, in every spelling): ``get_initializer("HeNormal", seed=4)`` is
+    ``get_initializer({"class_name": "HeNormal", "config": {"seed": 4}})``. Either way it is no
+    parameter: the label, equality, plans and values are those without it. It is only the default
+    stream seed of a direct call that names none, ``init(shape)``, which draws as
+    ``init(shape, seed=4)`` (fastinit's streams are keyed by ``(seed, trial, tensor_id, element)``, not
+    by a generator the initializer holds); ``init(shape, seed=s)``, :func:`initialize`'s own ``seed``,
+    :func:`fastinit.simulate` and sweeps use their stream seed and ignore it. A bad seed (-1, 1.5,
+    "x") is a ValueError naming ``seed``.
+
     Resolutions are memoised by the spec's JSON form: sweeps resolve the same few specs
     thousands of times.
     """
@@ -880,12 +898,18 @@ def _get_initializer(spec, **params) -> Initializer:
         Unknown name or parameter, or a parameter value that is not allowed.
     """
     if isinstance(spec, Initializer):
-        return spec if not params else get_initializer(spec.name, **{**spec.given, **params})
+        if not params:
+            return spec
+        seed = {"seed": spec.default_seed} if spec.default_seed is not None and spec.name in _KERAS_SEEDED \
+            else {}
+        return get_initializer(spec.name, **{**spec.given, **seed, **params})
     name, config, seed = _parse_spec(spec)
     params = {**config, **params}
     if isinstance(name, str) and _key(name) in _JAX_SHORTCUTS and set(params) & set(_JAX_AXES):
         name, params = _jax_shortcut(name, params)
     canonical = _resolve(name)
+    if canonical in _KERAS_SEEDED and "seed" in params:     # Keras's seed argument, as in its dicts
+        seed = params.pop("seed")
     entry = _REGISTRY[canonical]
     unknown = set(params) - set(entry.defaults)
     if unknown:
@@ -916,13 +940,16 @@ def _get_initializer(spec, **params) -> Initializer:
             # its label ('random_normal(stddev=0.1)') is not a name that resolves again
             params["base"] = base.label if not base.given else base
     if seed is not None:
-        seed = check_seed(seed)
+        seed = check_seed(seed, f"initializer {canonical!r}: seed")
     return Initializer(canonical, params, seed)
 
 
 def initialize(spec, shape, *, seed: int = 0, dtype="float32", layout: str = "keras", trial: int = 0,
                tensor_id: int = 0, **params) -> np.ndarray:
-    """Sample a weight tensor in one call: ``get_initializer(spec, **params)(shape, ...)``."""
+    """Sample a weight tensor in one call: ``get_initializer(spec, **params)(shape, ...)``.
+
+    ``seed`` is the stream seed (default 0), so a seed that ``spec`` carries (a Keras dict's) is not
+    used here; Keras's ``seed`` argument cannot be passed through ``params``."""
     axes = {k: params.pop(k) for k in ("in_axis", "out_axis", "batch_axis") if k in params}
     return get_initializer(spec, **params)(shape, seed=seed, dtype=dtype, layout=layout, trial=trial,
                                            tensor_id=tensor_id, **axes)

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 import fastinit as fi
-from fastinit.initializers import TRUNC_STD_2
+from fastinit.initializers import _KERAS_SEEDED, TRUNC_STD_2
 
 N_IN, N_OUT = 300, 200  # 60,000 samples per tensor
 N = N_IN * N_OUT
@@ -541,6 +541,83 @@ def test_lsuv_base_with_parameters():
     # plain-name bases keep their label and stay names
     assert fi.get_initializer({"name": "lsuv", "base": "glorot_normal"}).params["base"] == "glorot_normal"
     assert fi.get_initializer({"name": "lsuv", "base": "orthogonal"}).label == "lsuv"
+
+
+# --- Keras's seed argument as a keyword -----------------------------------------------------------
+
+def _keras_seeded_classes():
+    """The Keras classes whose recorded get_config() has a seed (tests/data/frameworks/keras.json)."""
+    import json
+    import pathlib
+    data = json.loads((pathlib.Path(__file__).parent / "data" / "frameworks" / "keras.json").read_text())
+    return {e["class_name"] for e in data["initializers"] if "seed" in e["config"]}
+
+
+def test_keras_seeded_set_is_the_recorded_one():
+    from fastinit.initializers import _KERAS_CLASSES
+    assert {_KERAS_CLASSES[n] for n in _KERAS_SEEDED} == _keras_seeded_classes()
+
+
+@pytest.mark.parametrize("name", sorted(_KERAS_SEEDED))
+def test_seed_keyword_is_the_dict_forms_seed(name):
+    from fastinit.initializers import _KERAS_CLASSES
+    cls = _KERAS_CLASSES[name]
+    params = {"minval": -0.3, "maxval": 0.2} if name == "random_uniform" else {}
+    shape = (12, 10)
+    plain = fi.get_initializer(name, **params)
+    for spelling in (cls, name, f"keras.{cls}", f"keras.initializers.{cls}"):
+        kw = fi.get_initializer(spelling, seed=4, **params)
+        as_dict = fi.get_initializer({"class_name": spelling, "config": {**params, "seed": 4}})
+        own = fi.get_initializer({"name": spelling, "seed": 4, **params})
+        for init in (kw, as_dict, own):
+            assert init.default_seed == 4 and init.label == plain.label and init == plain
+            assert init.params == plain.params and init.plan(shape) == plain.plan(shape)
+            # no parameter: a stream seed given to the call draws what it draws without seed=4
+            for s in (0, 9):
+                np.testing.assert_array_equal(init(shape, seed=s, dtype="float64"),
+                                              plain(shape, seed=s, dtype="float64"))
+        # the default stream seed of a direct call, as the dict's seed is
+        np.testing.assert_array_equal(kw(shape), as_dict(shape))
+        np.testing.assert_array_equal(kw(shape), plain(shape, seed=4))
+        assert fi.get_initializer(spelling, seed=None, **params).default_seed is None
+        # the keyword wins over a dict's seed, as keywords win over its other entries
+        dict_and_keyword = fi.get_initializer({"class_name": cls, "config": {**params, "seed": 4}}, seed=5)
+        assert dict_and_keyword.default_seed == 5
+    # a resolved initializer given more parameters keeps its seed
+    assert fi.get_initializer(fi.get_initializer(name, seed=4, **params), **params).default_seed == 4
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "x", True, 2 ** 64, [4]])
+def test_bad_seed_keyword_refused(seed):
+    for spec in ("HeNormal", "he_normal", "keras.Orthogonal"):
+        with pytest.raises(ValueError, match=r"seed=") as e:
+            fi.get_initializer(spec, seed=seed)
+        assert "seed" in str(e.value)
+    with pytest.raises(ValueError, match=r"'he_normal': seed="):
+        fi.get_initializer({"class_name": "HeNormal", "config": {"seed": seed}})
+
+
+@pytest.mark.parametrize("name", ["zeros", "Ones", "constant", "Identity", "kaiming_normal", "uniform",
+                                  "jax.normal", "lsuv"])
+def test_seed_keyword_only_where_keras_has_one(name):
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['seed'\]"):
+        fi.get_initializer(name, seed=4)
+
+
+def test_initialize_seed_is_the_stream_seed():
+    shape = (16, 8)
+    base = fi.get_initializer("HeNormal")
+    w3 = fi.initialize("HeNormal", shape, seed=3)
+    np.testing.assert_array_equal(w3, base(shape, seed=3))
+    assert not np.array_equal(w3, fi.initialize("HeNormal", shape, seed=4))
+    # an initializer's own seed (a Keras dict's, or fastinit's dict) does not override initialize's
+    for spec in ({"class_name": "HeNormal", "config": {"seed": 4}}, {"name": "he_normal", "seed": 4}):
+        np.testing.assert_array_equal(fi.initialize(spec, shape, seed=3), w3)
+    # nor does it reach simulate, whose streams are keyed by its own seed
+    kw = {"depth": 2, "width": 8, "batch": 8, "seed": 1}
+    import pandas as pd
+    pd.testing.assert_frame_equal(fi.simulate(fi.get_initializer("HeNormal", seed=4), "relu", **kw),
+                                  fi.simulate("he_normal", "relu", **kw))
 
 
 # --- parameters beyond the float range ---------------------------------------------------------
