@@ -220,9 +220,18 @@ def correct_predictions(out, y):
     return count
 
 
+@jit(inline="always")
+def in_dtype(x, like):
+    """The number ``x`` in the dtype of array ``like`` (so arithmetic with its entries stays in it)."""
+    one = like[:1].copy()
+    one[0] = x
+    return one[0]
+
+
 @jit
 def sgd_step(w, g, lr):
-    """``w -= lr g`` (1-D arrays)."""
+    """``w -= lr g`` (1-D arrays; arithmetic in their dtype, as torch.optim)."""
+    lr = in_dtype(lr, w)
     for i in range(w.shape[0]):
         w[i] -= lr * g[i]
     return w
@@ -231,7 +240,9 @@ def sgd_step(w, g, lr):
 @jit
 def momentum_step(w, g, m, lr, mu, nesterov):
     """``torch.optim.SGD`` with momentum ``mu`` (dampening 0): ``m = mu m + g``, then ``w -= lr m``,
-    or ``w -= lr (g + mu m)`` if ``nesterov``. ``m`` starts at 0 (so the first step sets it to g)."""
+    or ``w -= lr (g + mu m)`` if ``nesterov``. ``m`` starts at 0 (so the first step sets it to g).
+    Arithmetic in the arrays' dtype."""
+    lr, mu = in_dtype(lr, w), in_dtype(mu, w)
     for i in range(w.shape[0]):
         m[i] = mu * m[i] + g[i]
         w[i] -= lr * (g[i] + mu * m[i] if nesterov else m[i])
@@ -242,14 +253,17 @@ def momentum_step(w, g, m, lr, mu, nesterov):
 def adam_step(w, g, m, v, t, lr, beta1, beta2, eps):
     """``torch.optim.Adam`` at step ``t`` (1-based): ``m += (1 - beta1) (g - m)``,
     ``v = beta2 v + (1 - beta2) g^2``, ``w -= (lr / (1 - beta1^t)) m / (sqrt(v) / sqrt(1 - beta2^t)
-    + eps)``; ``m`` and ``v`` start at 0."""
-    step_size = lr / (1.0 - beta1**t)
-    root_bc2 = math.sqrt(1.0 - beta2**t)
+    + eps)``; ``m`` and ``v`` start at 0. The step's scalars are computed in float64, the
+    elementwise arithmetic in the arrays' dtype (as torch.optim; float32 square roots and divisions
+    cost a quarter of float64's)."""
+    step_size = in_dtype(lr / (1.0 - beta1**t), w)
+    root_bc2 = in_dtype(math.sqrt(1.0 - beta2**t), w)
+    c1, b2, c2, e = in_dtype(1.0 - beta1, w), in_dtype(beta2, w), in_dtype(1.0 - beta2, w), in_dtype(eps, w)
     for i in range(w.shape[0]):
         gi = g[i]
-        m[i] += (1.0 - beta1) * (gi - m[i])
-        v[i] = beta2 * v[i] + (1.0 - beta2) * gi * gi
-        w[i] -= step_size * (m[i] / (math.sqrt(v[i]) / root_bc2 + eps))
+        m[i] += c1 * (gi - m[i])
+        v[i] = b2 * v[i] + c2 * gi * gi
+        w[i] -= step_size * (m[i] / (math.sqrt(v[i]) / root_bc2 + e))
     return w
 
 
