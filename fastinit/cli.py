@@ -25,7 +25,6 @@ def _cmd_sweep(args) -> int:
 
     import fastinit as fi
     from fastinit.sweep import SpecError
-    warnings.simplefilter("ignore", RuntimeWarning)   # overflow in theory columns is data
     warnings.showwarning = lambda message, *a, **k: print(f"fastinit sweep: note: {message}", file=sys.stderr)
     try:
         df = fi.sweep(args.spec, out=args.out, backend=args.backend, progress=not args.quiet,
