@@ -1,5 +1,6 @@
 """Side-by-side benchmark: fastinit against a plain PyTorch loop, a plain NumPy loop and the
-machine's matrix-multiply limit, on the same workloads in one run (``fastinit bench``).
+machine's matrix-multiply limit, on the same workloads in one run (``fastinit bench``); and
+training many small networks at once against PyTorch's ways of training many (``--suite``).
 
 The peers are written the way a researcher writes them: one configuration at a time,
 ``torch.nn.init`` and autograd (PyTorch) or explicit backpropagation (NumPy), float32. Two PyTorch
@@ -10,6 +11,12 @@ per layer and the weight-gradient norms: the least a PyTorch user would write).
 fastinit's headline time is a *fresh* sweep: new seeds each repetition and the engine's caches
 cleared before it (what a user's sweep meets); beside it the *repeat (cached)* time, the same
 sweep run again at once with every cache hot.
+
+Training (:func:`training_results`): the 1,152 networks of :func:`training_workload` trained by
+one ``train_runs`` call (fresh, as above), against three PyTorch CPU peers written as a user would
+(a stacked ``baddbmm`` ensemble per architecture, a ``torch.func`` vmap ensemble, a per-model
+loop), each doing the same steps and evaluations, and against np.matmul's time for the same
+products (6 batch n_in n_out flops per layer per step).
 """
 from __future__ import annotations
 
@@ -375,6 +382,550 @@ def cold_start_row() -> dict:
     return res
 
 
+# ---------------------------------------------------------------------------------------------
+# Training: many small MLPs trained at once (fastinit.engine.training.train_runs) against PyTorch.
+
+#: The training workload of the issue: 8 initializers x 4 activations x 3 depths x 4 widths x 3
+#: seeds = 1,152 networks, each 100 Adam steps of batch 64 on the teacher task, float32.
+TRAIN_INITS = ["glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform",
+               "orthogonal", "truncated_normal"]
+TRAIN_ACTS = ["tanh", "relu", "sigmoid", "selu"]
+#: ``make_task("teacher", **TRAIN_TASK)``: 16 input features, one target, the teacher's defaults
+#: otherwise (2 tanh layers of 32 units, 2,048 training and 512 test rows, seed 0).
+TRAIN_TASK = {"dim": 16, "n_out": 1}
+#: Training peer keys and the names the tables print.
+TRAIN_PEER_NAMES = {"torch_bmm": "PyTorch bmm ensemble", "torch_func": "PyTorch torch.func vmap",
+                    "torch_loop": "PyTorch per-model loop"}
+
+
+def training_workload(quick: bool) -> dict:
+    """The grid (every combination is one network) and the settings of every run. ``eval_every``
+    equal to ``steps``: the full training and test losses at steps 0 and ``steps`` only."""
+    if quick:
+        grid = {"initializer": ["glorot_uniform", "orthogonal"], "activation": ["tanh", "relu"],
+                "depth": [2, 4], "width": [16, 32], "seed": [0]}
+        steps = 20
+    else:
+        grid = {"initializer": TRAIN_INITS, "activation": TRAIN_ACTS, "depth": [2, 4, 8],
+                "width": [16, 32, 64, 128], "seed": [0, 1, 2]}
+        steps = 100
+    return {"grid": grid, "settings": {"steps": steps, "batch": 64, "lr": 1e-3, "optimizer": "adam",
+                                       "eval_every": steps, "dtype": "float32"}}
+
+
+def training_configs(grid: dict) -> list[dict]:
+    """Every combination of the grid, the last key varying fastest."""
+    import itertools
+    keys = list(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*grid.values())]
+
+
+def _layer_shapes(c: dict, dim: int, n_out: int) -> list[tuple[int, int]]:
+    sizes = [dim] + [c["width"]] * c["depth"] + [n_out]
+    return list(zip(sizes[:-1], sizes[1:]))
+
+
+def training_flops(cfgs, settings: dict, dim: int, n_out: int, rows: int) -> tuple[float, float]:
+    """The training flops (6 batch n_in n_out per layer per step: forward and two backward
+    products) and the evaluation flops (2 rows n_in n_out per layer, on every training and test
+    row, at each evaluation) of the workload."""
+    from fastinit.kernels.training import n_evaluations
+    n_ev = n_evaluations(settings["steps"], settings["eval_every"])
+    train = evaluate = 0.0
+    for c in cfgs:
+        per = sum(a * b for a, b in _layer_shapes(c, dim, n_out))
+        train += 6.0 * settings["batch"] * per * settings["steps"]
+        evaluate += 2.0 * rows * per * n_ev
+    return train, evaluate
+
+
+def _fastinit_runs(cfgs, task, settings: dict, shift: int) -> list:
+    """The runs of ``cfgs`` with every seed moved by ``shift`` (validated by make_run, as a user's
+    runs are)."""
+    from fastinit.engine import make_variant
+    from fastinit.engine.training import make_run
+    variants: dict = {}
+    out = []
+    for c in cfgs:
+        key = (c["initializer"], c["activation"])
+        if key not in variants:
+            variants[key] = make_variant(*key)
+        out.append(make_run(variants[key], task, c["depth"], c["width"], seed=c["seed"] + shift, **settings))
+    return out
+
+
+def time_fastinit_training(cfgs, task, settings: dict, repeats: int, shift0: int, threads=None) -> dict:
+    """Fresh training of ``cfgs``: the best of ``repeats`` calls, each on seeds of its own (new
+    initial weights and minibatch orders) with the engine's caches cleared first, timing
+    make_run and train_runs (on ``threads`` Numba threads; None: all). No cached repeat: the
+    caches hold planning (orthogonal matrices, fill parameters), a fraction of a percent here."""
+    from fastinit.engine.training import summarize, train_runs
+    times = []
+    for k in range(repeats):
+        fi.clear_caches()
+        t0 = time.perf_counter()
+        runs = _fastinit_runs(cfgs, task, settings, shift0 + 1000 * (k + 1))
+        done = train_runs(runs, task, threads=threads)
+        times.append(time.perf_counter() - t0)
+    return {"fresh_s": min(times), "fresh_all_s": times,
+            "final_train_loss": [summarize(d)["final_train_loss"] for d in done]}
+
+
+def _torch_train_inits(torch):
+    """The eight initializers on a torch-layout (out, in) weight, Keras semantics (truncated
+    normals cut at 2 standard deviations and rescaled, as fastinit's)."""
+    nn = torch.nn.init
+    T = 0.87962566103423978
+
+    def trunc(w, std):
+        return nn.trunc_normal_(w, 0.0, std, -2 * std, 2 * std)
+
+    return {
+        "glorot_normal": lambda w: trunc(w, math.sqrt(2 / sum(w.shape)) / T),
+        "glorot_uniform": nn.xavier_uniform_,
+        "he_normal": lambda w: trunc(w, math.sqrt(2 / w.shape[1]) / T),
+        "he_uniform": lambda w: nn.kaiming_uniform_(w, nonlinearity="relu"),
+        "lecun_normal": lambda w: trunc(w, math.sqrt(1 / w.shape[1]) / T),
+        "lecun_uniform": lambda w: nn.kaiming_uniform_(w, nonlinearity="linear"),
+        "orthogonal": nn.orthogonal_,
+        "truncated_normal": lambda w: trunc(w, 0.05),
+    }
+
+
+def _torch_sequential(torch, c: dict, shapes, inits):
+    """``nn.Sequential`` of Linear layers (torch.nn.init weights, zero biases), the activation
+    between them, a linear readout."""
+    mods = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid, "selu": torch.nn.SELU}
+    layers = []
+    for l, (n_in, n_out) in enumerate(shapes):
+        lin = torch.nn.Linear(n_in, n_out)
+        inits[c["initializer"]](lin.weight)
+        torch.nn.init.zeros_(lin.bias)
+        layers += [lin] if l == len(shapes) - 1 else [lin, mods[c["activation"]]()]
+    return torch.nn.Sequential(*layers)
+
+
+def _eval_after(t: int, s: dict) -> bool:
+    """Whether the losses are evaluated after update ``t`` (0-based), as fastinit does at steps
+    eval_every, 2 eval_every, ... and the last."""
+    return (t + 1) % s["eval_every"] == 0 or t + 1 == s["steps"]
+
+
+def _torch_bmm_peer(torch, adam: dict):
+    """Models of one architecture (activation, depth, width) stacked: weights (models, in, out) and
+    biases (models, 1, out), ``torch.baddbmm`` per layer, one autograd graph for the sum of the
+    models' losses (so each model gets its own gradient), ``torch.optim.Adam`` (elementwise:
+    each model its own Adam) on the stacked tensors. Each model draws its own minibatches."""
+    inits, acts = _torch_train_inits(torch), _torch_acts(torch)
+
+    def run(cfgs, data, s):
+        xtr, ytr, xte, yte = data
+        m, act = len(cfgs), acts[cfgs[0]["activation"]]
+        shapes = _layer_shapes(cfgs[0], xtr.shape[1], ytr.shape[1])
+        torch.manual_seed(cfgs[0]["seed"])
+        ws = []
+        for n_in, n_out in shapes:
+            w = torch.empty(m, n_in, n_out)
+            for k, c in enumerate(cfgs):
+                w[k] = inits[c["initializer"]](torch.empty(n_out, n_in)).T
+            ws.append(w.requires_grad_())
+        bs = [torch.zeros(m, 1, n_out, requires_grad=True) for _, n_out in shapes]
+        opt = torch.optim.Adam(ws + bs, lr=s["lr"], **adam)
+
+        def forward(x):
+            for l, (w, b) in enumerate(zip(ws, bs)):
+                x = torch.baddbmm(b, x, w)
+                if l < len(ws) - 1:
+                    x = act(x)
+            return x
+
+        def evaluate():
+            with torch.no_grad():
+                return [((forward(x.expand(m, -1, -1)) - y) ** 2).mean(dim=(1, 2)) for x, y in
+                        ((xtr, ytr), (xte, yte))]
+
+        gens = [torch.Generator().manual_seed(c["seed"]) for c in cfgs]
+        n, batch = xtr.shape[0], s["batch"]
+        per_epoch = n // batch
+        losses = evaluate()
+        for t in range(s["steps"]):
+            p = t % per_epoch
+            if p == 0:
+                order = torch.stack([torch.randperm(n, generator=g) for g in gens])
+            rows = order[:, p * batch:(p + 1) * batch]
+            loss = ((forward(xtr[rows]) - ytr[rows]) ** 2).mean(dim=(1, 2)).sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if _eval_after(t, s):
+                losses = evaluate()
+        return losses[0].numpy()
+
+    return run
+
+
+def _torch_func_peer(torch, adam: dict):
+    """``torch.func`` ensemble of one architecture: ``stack_module_state`` of the models'
+    ``nn.Sequential``, ``vmap(grad(loss))`` over models with ``functional_call``, and
+    ``torch.optim.Adam`` on the stacked parameters (their ``.grad`` set from vmap's)."""
+    import copy
+
+    from torch.func import functional_call, grad, stack_module_state, vmap
+    inits = _torch_train_inits(torch)
+
+    def run(cfgs, data, s):
+        xtr, ytr, xte, yte = data
+        shapes = _layer_shapes(cfgs[0], xtr.shape[1], ytr.shape[1])
+        torch.manual_seed(cfgs[0]["seed"])
+        models = [_torch_sequential(torch, c, shapes, inits) for c in cfgs]
+        stacked, _ = stack_module_state(models)
+        params = {k: v.detach() for k, v in stacked.items()}
+        base = copy.deepcopy(models[0]).to("meta")
+
+        def loss_fn(p, x, y):
+            return ((functional_call(base, p, (x,)) - y) ** 2).mean()
+
+        grads_of = vmap(grad(loss_fn))
+        loss_of = vmap(loss_fn, in_dims=(0, None, None))
+        opt = torch.optim.Adam(list(params.values()), lr=s["lr"], **adam)
+
+        def evaluate():
+            with torch.no_grad():
+                return [loss_of(params, x, y) for x, y in ((xtr, ytr), (xte, yte))]
+
+        gens = [torch.Generator().manual_seed(c["seed"]) for c in cfgs]
+        n, batch = xtr.shape[0], s["batch"]
+        per_epoch = n // batch
+        losses = evaluate()
+        for t in range(s["steps"]):
+            p = t % per_epoch
+            if p == 0:
+                order = torch.stack([torch.randperm(n, generator=g) for g in gens])
+            rows = order[:, p * batch:(p + 1) * batch]
+            grads = grads_of(params, xtr[rows], ytr[rows])
+            for k, v in params.items():
+                v.grad = grads[k]
+            opt.step()
+            if _eval_after(t, s):
+                losses = evaluate()
+        return losses[0].numpy()
+
+    return run
+
+
+def _torch_loop_peer(torch, adam: dict):
+    """One model at a time, as most training scripts are: ``nn.Sequential``, ``torch.optim.Adam``,
+    ``F.mse_loss``, minibatches by indexing with a ``randperm`` per epoch."""
+    inits = _torch_train_inits(torch)
+    mse = torch.nn.functional.mse_loss
+
+    def run(cfgs, data, s):
+        xtr, ytr, xte, yte = data
+        out = []
+        for c in cfgs:
+            torch.manual_seed(c["seed"])
+            model = _torch_sequential(torch, c, _layer_shapes(c, xtr.shape[1], ytr.shape[1]), inits)
+            opt = torch.optim.Adam(model.parameters(), lr=s["lr"], **adam)
+
+            def evaluate(model=model):
+                with torch.no_grad():
+                    return [float(mse(model(x), y)) for x, y in ((xtr, ytr), (xte, yte))]
+
+            g = torch.Generator().manual_seed(c["seed"])
+            n, batch = xtr.shape[0], s["batch"]
+            per_epoch = n // batch
+            losses = evaluate()
+            for t in range(s["steps"]):
+                p = t % per_epoch
+                if p == 0:
+                    order = torch.randperm(n, generator=g)
+                rows = order[p * batch:(p + 1) * batch]
+                loss = mse(model(xtr[rows]), ytr[rows])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if _eval_after(t, s):
+                    losses = evaluate()
+            out.append(losses[0])
+        return np.array(out)
+
+    return run
+
+
+def _pick_adam(torch) -> tuple[str, dict]:
+    """The fastest of torch.optim.Adam's CPU implementations (for-loop, foreach, fused) on stacked
+    tensors like the bmm ensemble's, for the stacked peers (they should be the best PyTorch has;
+    the per-model loop keeps the default, as its users do)."""
+    ps = [torch.zeros(24, 128, 128) for _ in range(4)]
+    for p in ps:
+        p.grad = torch.randn_like(p)
+    best = None
+    for name, opts in (("for-loop", {"foreach": False}), ("foreach", {"foreach": True}),
+                       ("fused", {"fused": True})):
+        try:
+            opt = torch.optim.Adam(ps, lr=1e-3, **opts)
+            opt.step()
+            t = best_time(opt.step, repeats=20, budget=0.2)
+        except (RuntimeError, TypeError):
+            continue
+        if best is None or t < best[0]:
+            best = (t, name, opts)
+    return best[1], best[2]
+
+
+def _subset(units: list, key, per_stratum: int) -> list:
+    """``per_stratum`` evenly spaced units of each stratum (``key(unit)``: (width, depth)), the
+    offset turning with the stratum so that the subsets cover the other axes too."""
+    strata: dict = {}
+    for u in units:
+        strata.setdefault(key(u), []).append(u)
+    out = []
+    for s, members in enumerate(strata.values()):
+        n = len(members)
+        k = min(per_stratum, n)
+        out += [members[(i * n // k + s) % n] for i in range(k)]
+    return out
+
+
+def _torch_threads(torch, fn, unit, data, settings: dict) -> int:
+    """The faster torch thread count, 1 or every core, for ``fn`` on ``unit`` (a short run of each,
+    best of two): at these sizes every op is a parallel region, and on a busy machine two threads
+    were 8-50x slower than one for the small widths, while a quiet machine may favour two at 128.
+    Chosen once per width: where the machine's load changes during the run, the choice can turn
+    out wrong (a 2-core machine shared with other jobs: use ``--train-threads 1``)."""
+    short = {**settings, "steps": 8, "eval_every": 8}
+    best = None
+    for n in sorted({1, os.cpu_count() or 1}):
+        torch.set_num_threads(n)
+        t = min(_time(lambda: fn(unit, data, short)) for _ in range(2))
+        if best is None or t < best[0]:
+            best = (t, n)
+    return best[1]
+
+
+def time_training_peer(torch, fn, units: list, data, settings: dict, threads=None) -> dict:
+    """A peer's seconds and models per width over ``units`` (lists of configurations it trains in
+    one call), on ``threads`` torch threads or (None) the count :func:`_torch_threads` picks for
+    each width on its first unit (a warm-up too, untimed); and its final training losses."""
+    per_width: dict = {}
+    chosen: dict = {}
+    losses, measured = [], []
+    for u in units:
+        w = u[0]["width"]
+        if w not in chosen:
+            if threads:
+                torch.set_num_threads(threads)
+                fn(u[:2], data, {**settings, "steps": 2, "eval_every": 2})
+                chosen[w] = threads
+            else:
+                chosen[w] = _torch_threads(torch, fn, u, data, settings)
+        torch.set_num_threads(chosen[w])
+        t0 = time.perf_counter()
+        out = fn(u, data, settings)
+        t = time.perf_counter() - t0
+        sec, models = per_width.get(w, (0.0, 0))
+        per_width[w] = (sec + t, models + len(u))
+        losses += list(out)
+        measured += u
+    torch.set_num_threads(os.cpu_count() or 1)
+    return {"per_width": per_width, "threads": chosen, "final_train_loss": losses, "configs": measured}
+
+
+def _layer_products(batch: int, n_in: int, n_out: int):
+    """The three products of a layer's training step (forward, weight gradient, delta), as
+    (a, b, out) arrays for np.matmul."""
+    g = np.random.default_rng(0)
+    x = g.standard_normal((batch, n_in), dtype=np.float32)
+    w = g.standard_normal((n_in, n_out), dtype=np.float32)
+    d = g.standard_normal((batch, n_out), dtype=np.float32)
+    return [(x, w, np.empty((batch, n_out), np.float32)),
+            (x.T, d, np.empty((n_in, n_out), np.float32)),
+            (d, w.T, np.empty((batch, n_in), np.float32))]
+
+
+def _loop_seconds(fn, target: float = 0.05) -> float:
+    """Seconds per call of ``fn(reps)`` (a loop of ``reps`` products): the best of five timings of
+    at least ``target`` seconds."""
+    reps = 1
+    while True:
+        t = _time(lambda r=reps: fn(r))
+        if t >= target:
+            break
+        reps *= 4 if t < target / 8 else 2
+    return min([t] + [_time(lambda: fn(reps)) for _ in range(4)]) / reps
+
+
+def matmul_layer_seconds(batch: int, n_in: int, n_out: int) -> dict:
+    """Seconds of one layer's three training products (np.matmul, ``out=``, a Python loop) and of
+    its forward product alone, BLAS on one thread."""
+    from threadpoolctl import threadpool_limits
+    prods = _layer_products(batch, n_in, n_out)
+
+    def loop(which):
+        def f(reps):
+            for _ in range(reps):
+                for a, b, out in which:
+                    np.matmul(a, b, out=out)
+        return f
+
+    with threadpool_limits(1, user_api="blas"):
+        return {"step": _loop_seconds(loop(prods)), "forward": _loop_seconds(loop(prods[:1]))}
+
+
+def matmul_training_seconds(cfgs, settings: dict, dim: int, n_out: int, rows: tuple, threads: int) -> dict:
+    """The time np.matmul takes for the workload's products: its training products (three per
+    layer per step) and its evaluation products (forward, in chunks of the batch, on the
+    ``rows`` = (training, test) rows at each evaluation): BLAS on one thread, the products divided
+    among ``threads`` cores that each run their own (the limit for independent small products).
+    np.matmul with BLAS's default threads is no limit here: at these shapes it was slower than one
+    thread, up to 100x on a busy machine."""
+    from fastinit.kernels.training import n_evaluations
+    batch = settings["batch"]
+    n_ev = n_evaluations(settings["steps"], settings["eval_every"])
+    chunks = sum(math.ceil(r / batch) for r in rows)
+    shapes = {s for c in cfgs for s in _layer_shapes(c, dim, n_out)}
+    timing = {s: matmul_layer_seconds(batch, *s) for s in shapes}
+    out = {"train_one_core_x_threads": 0.0, "eval_one_core_x_threads": 0.0}
+    per_width: dict = {}
+    for c in cfgs:
+        for s in _layer_shapes(c, dim, n_out):
+            tr = settings["steps"] * timing[s]["step"] / threads
+            out["train_one_core_x_threads"] += tr
+            out["eval_one_core_x_threads"] += n_ev * chunks * timing[s]["forward"] / threads
+            per_width[c["width"]] = per_width.get(c["width"], 0.0) + tr
+    out["train_one_core_x_threads_per_width"] = per_width
+    return out
+
+
+def training_results(quick: bool, use_torch: bool, peer_limit: int | None, threads: int | None = None,
+                     repeats: int | None = None) -> dict:
+    """The training benchmark: fastinit (the whole workload in one call, and each width alone,
+    fresh), the PyTorch peers on evenly spaced subsets (at most ``peer_limit`` configurations
+    each), and np.matmul's time for the same products. With ``threads``, fastinit, the peers and
+    the matmul limit all run on that many cores (1: a per-core comparison, the steadiest on a busy
+    machine); else fastinit on every core and each peer on its faster count per width."""
+    import numba
+
+    from fastinit.engine.training import train_runs
+    from fastinit.tasks import make_task
+    spec = training_workload(quick)
+    s, cfgs, widths = spec["settings"], training_configs(spec["grid"]), spec["grid"]["width"]
+    task = make_task("teacher", **TRAIN_TASK)
+    dim, n_out = task.dim, task.n_out
+    n_threads = min(threads, numba.config.NUMBA_NUM_THREADS) if threads else numba.get_num_threads()
+    of_width = {w: [c for c in cfgs if c["width"] == w] for w in widths}
+    res = {"workload": {"configs": len(cfgs), "grid": spec["grid"], "settings": s,
+                        "task": f"teacher({TRAIN_TASK})", "threads": n_threads}}
+    # compile (or load the on-disk cache) on a few runs of seeds no timed call uses
+    train_runs(_fastinit_runs(cfgs[:: max(1, len(cfgs) // 4)][:4], task, s, 10 ** 6), task, threads=threads)
+    # fastinit first: the peers' OpenMP pools keep spinning for a while after they ran
+    whole = time_fastinit_training(cfgs, task, s, repeats or (1 if quick else 2), 0, threads)
+    by_width = {w: time_fastinit_training(of_width[w], task, s, 1, 10 ** 5, threads)["fresh_s"]
+                for w in widths}
+    flops, eval_flops = training_flops(cfgs, s, dim, n_out, task.n_train + task.n_test)
+    mm = matmul_training_seconds(cfgs, s, dim, n_out, (task.n_train, task.n_test), n_threads)
+    fresh = whole["fresh_s"]
+    fast_rate = {w: len(of_width[w]) * s["steps"] / t for w, t in by_width.items()}
+    res["fastinit"] = {"fresh_s": fresh, "fresh_all_s": whole["fresh_all_s"],
+                       "model_steps_per_s": len(cfgs) * s["steps"] / fresh,
+                       "training_gflops": flops / fresh / 1e9,
+                       "per_width_fresh_s": by_width, "per_width_model_steps_per_s": fast_rate}
+    res["matmul"] = {**mm, "training_gflop": flops / 1e9, "evaluation_gflop": eval_flops / 1e9}
+    one = mm["train_one_core_x_threads"]
+    res["share_of_matmul"] = {"training products": one / fresh,
+                              "training + evaluation products": (one + mm["eval_one_core_x_threads"]) / fresh}
+    res["share_of_matmul_per_width"] = {w: mm["train_one_core_x_threads_per_width"][w] / by_width[w]
+                                        for w in widths}
+    res["peers"] = {}
+    if not use_torch:
+        return res
+    import torch
+    res["adam_implementation"], adam = _pick_adam(torch)
+    data = [torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+            for a in (task.x_train, task.y_train, task.x_test, task.y_test)]
+    groups: dict = {}
+    for c in cfgs:
+        groups.setdefault((c["activation"], c["depth"], c["width"]), []).append(c)
+    groups_list = list(groups.values())
+    n_strata = len(widths) * len(spec["grid"]["depth"])
+    per_group = len(groups_list[0])
+    limits = {"torch_bmm": len(cfgs), "torch_func": len(cfgs) // 4, "torch_loop": len(cfgs) // 12}
+    limits = {k: min(v, peer_limit or v) for k, v in limits.items()}
+    index = {id(c): i for i, c in enumerate(cfgs)}
+
+    def stratum(c):
+        return c["width"], c["depth"]
+
+    makers = {"torch_bmm": _torch_bmm_peer, "torch_func": _torch_func_peer, "torch_loop": _torch_loop_peer}
+    for name, make in makers.items():
+        if name == "torch_loop":
+            units = [[c] for c in _subset(cfgs, stratum, max(1, limits[name] // n_strata))]
+        else:
+            per = max(1, limits[name] // (per_group * n_strata))
+            units = _subset(groups_list, lambda g: stratum(g[0]), per)
+        fn = make(torch, {} if name == "torch_loop" else adam)
+        r = time_training_peer(torch, fn, units, data, s, threads)
+        pw = r["per_width"]
+        rate = {w: models * s["steps"] / sec for w, (sec, models) in pw.items()}
+        est = sum(len(of_width[w]) * s["steps"] / rate[w] for w in widths)   # at each width's rate
+        res["peers"][name] = {
+            "measured_on_configs": sum(m for _, m in pw.values()),
+            "measured_s": sum(t for t, _ in pw.values()),
+            "per_width_model_steps_per_s": rate, "per_width_torch_threads": r["threads"],
+            "workload_estimate_s": est, "model_steps_per_s": len(cfgs) * s["steps"] / est,
+            "speedup_fastinit_fresh": est / fresh,
+            "per_width_speedup_fastinit_fresh": {w: fast_rate[w] / rate[w] for w in widths},
+            "median_final_train_loss": float(np.median(r["final_train_loss"])),
+            "fastinit_median_final_train_loss_same_configs":
+                float(np.median([whole["final_train_loss"][index[id(c)]] for c in r["configs"]]))}
+    return res
+
+
+def _print_training(tr: dict) -> None:
+    import pandas as pd
+    w, f, mm = tr["workload"], tr["fastinit"], tr["matmul"]
+    st = w["settings"]
+    grid = ", ".join(f"{len(v)} {k}s" for k, v in w["grid"].items())
+    print(f"\ntraining: {w['configs']} networks ({grid}), {st['steps']} {st['optimizer']} steps of batch "
+          f"{st['batch']}, lr {st['lr']}, {st['dtype']}, {w['task']}; every network (peers too) is "
+          f"evaluated on all training and test rows at steps 0 and {st['steps']} (eval_every "
+          f"{st['eval_every']}).\nfastinit fresh = make_run + train_runs on new seeds, caches cleared "
+          f"(whole workload: best of {len(f['fresh_all_s'])}; each width: one call), {w['threads']} Numba "
+          f"threads. Stacked peers' Adam: {tr.get('adam_implementation', '-')}. share of np.matmul = "
+          f"seconds np.matmul (one core) takes for the same products / {w['threads']} / fastinit seconds.")
+    widths = list(f["per_width_model_steps_per_s"])
+    rows = {"fastinit fresh: model-steps/s": f["per_width_model_steps_per_s"],
+            "fastinit fresh: share of np.matmul": tr["share_of_matmul_per_width"]}
+    whole = {"fastinit fresh: model-steps/s": f["model_steps_per_s"],
+             "fastinit fresh: share of np.matmul": tr["share_of_matmul"]["training products"]}
+    for k, p in tr["peers"].items():
+        name = TRAIN_PEER_NAMES[k]
+        rows[f"{name}: model-steps/s"] = p["per_width_model_steps_per_s"]
+        rows[f"{name}: torch threads"] = p["per_width_torch_threads"]
+        rows[f"speedup vs {name}"] = p["per_width_speedup_fastinit_fresh"]
+        whole[f"{name}: model-steps/s"] = p["model_steps_per_s"]
+        whole[f"speedup vs {name}"] = p["speedup_fastinit_fresh"]
+    table = pd.DataFrame(rows).T[widths]
+    table.columns = [f"width {c}" for c in widths]
+    table["whole workload"] = pd.Series(whole)
+    print(table.to_string(float_format=lambda v: f"{v:.4g}", na_rep="-"))
+    print(f"fastinit: {f['fresh_s']:.3g} s fresh (calls: {', '.join(f'{t:.3g}' for t in f['fresh_all_s'])}); "
+          f"{mm['training_gflop']:.4g} GFLOP of training products ({f['training_gflops']:.3g} GFLOP/s), "
+          f"{mm['evaluation_gflop']:.4g} GFLOP of evaluation products")
+    print("share of np.matmul over the whole workload:")
+    for k, v in tr["share_of_matmul"].items():
+        print(f"  {k}: {v:.3g}")
+    if not tr["peers"]:
+        print("(no PyTorch peers: torch not installed or --no-torch)")
+        return
+    print("peers: measured on evenly spaced configurations of each (width, depth), scaled to the workload "
+          "by width;\nmedian final training loss, the peer's against fastinit's on the same configurations:")
+    for k, p in tr["peers"].items():
+        ours = p["fastinit_median_final_train_loss_same_configs"]
+        print(f"  {TRAIN_PEER_NAMES[k]}: {p['measured_on_configs']} configs in {p['measured_s']:.3g} s; "
+              f"{p['median_final_train_loss']:.4g} vs {ours:.4g}")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``fastinit bench`` and ``benchmarks/peers.py``."""
     p.add_argument("--quick", action="store_true", help="small workloads (a smoke run)")
@@ -383,6 +934,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-torch", action="store_true", help="compare with NumPy only")
     p.add_argument("--cold", action="store_true", help="also time cold and warm starts of the CLI")
     p.add_argument("--json", metavar="FILE", help="write all results as JSON")
+    p.add_argument("--suite", choices=("all", "statistics", "training"), default="all",
+                   help="the statistics workloads, the training workload, or both (default)")
+    p.add_argument("--train-threads", type=int, default=None, metavar="N",
+                   help="training: fastinit, PyTorch and the matmul limit all on N cores (default: "
+                        "fastinit on all, each peer on its faster of 1 and all)")
 
 
 def main(argv=None) -> int:
@@ -393,26 +949,35 @@ def main(argv=None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark with parsed options and print the tables."""
+    suite = getattr(args, "suite", "all")
     limit = args.peer_limit or (50 if args.quick else 2000)
     peers = {"numpy": _numpy_peer()}
+    have_torch = False
     if not args.no_torch:
         try:
             same, torch = _torch_peer()
             torch.set_num_threads(os.cpu_count() or 1)
             peers = {"torch_same_outputs": same, "torch_light_loop": _torch_light_peer(), **peers}
+            have_torch = True
         except ImportError:
             print("(torch not installed: pip install 'fastinit[bench]'; comparing with NumPy only)")
     import platform
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numba threads "
           f"{__import__('numba').config.NUMBA_NUM_THREADS}, python {platform.python_version()}")
-    # fastinit first: the peers' thread pools (OpenMP) keep spinning for a while after they ran
-    specs = workloads(args.quick)
-    rows = [time_fastinit(name, spec) for name, spec in specs.items()]
-    results = {"peers": {k: PEER_NAMES[k] for k in peers}, "workloads": rows,
-               "kernel": [kernel_row(activation=a) for a in ("relu", "tanh")],
-               "sampling": sampling_row(), "scaling": [] if args.quick else scaling_rows()}
-    for row, spec in zip(rows, specs.values()):
-        time_peers(row, spec, peers, limit)
+    results: dict = {}
+    if suite in ("all", "statistics"):
+        # fastinit first: the peers' thread pools (OpenMP) keep spinning for a while after they ran
+        specs = workloads(args.quick)
+        rows = [time_fastinit(name, spec) for name, spec in specs.items()]
+        results = {"peers": {k: PEER_NAMES[k] for k in peers}, "workloads": rows,
+                   "kernel": [kernel_row(activation=a) for a in ("relu", "tanh")],
+                   "sampling": sampling_row(), "scaling": [] if args.quick else scaling_rows()}
+        for row, spec in zip(rows, specs.values()):
+            time_peers(row, spec, peers, limit)
+    if suite in ("all", "training"):
+        time.sleep(1.0)   # let the statistics peers' thread pools go quiet
+        results["training"] = training_results(args.quick, have_torch, args.peer_limit,
+                                               getattr(args, "train_threads", None))
     if args.cold:
         results["cold_start"] = cold_start_row()
     _print(results)
@@ -450,6 +1015,17 @@ def _label(names: dict):
 def _print(results: dict) -> None:
     import pandas as pd
     pd.set_option("display.width", 200)
+    if "workloads" in results:
+        _print_statistics(results)
+    if "training" in results:
+        _print_training(results["training"])
+    if results.get("cold_start"):
+        print("\ncold start of `fastinit sweep examples/quick.toml` (seconds)")
+        print(pd.Series(results["cold_start"]).to_string(float_format=lambda v: f"{v:.3g}"))
+
+
+def _print_statistics(results: dict) -> None:
+    import pandas as pd
     df = pd.DataFrame(results["workloads"]).set_index("workload")
     names = results.get("peers", PEER_NAMES)
     print("\nworkloads: fresh = new seeds and caches cleared before each sweep (best of 3 after a "
@@ -465,9 +1041,6 @@ def _print(results: dict) -> None:
     if results.get("scaling"):
         print("\nscaling (batch 64)")
         print(pd.DataFrame(results["scaling"]).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    if results.get("cold_start"):
-        print("\ncold start of `fastinit sweep examples/quick.toml` (seconds)")
-        print(pd.Series(results["cold_start"]).to_string(float_format=lambda v: f"{v:.3g}"))
 
 
 if __name__ == "__main__":
