@@ -222,9 +222,15 @@ def truncated_cdf(x, lo, hi):
 # ---- training ------------------------------------------------------------------------------------
 
 def epoch_order(seed, trial, epoch, n):
-    """Training rows in the order of an epoch: stable argsort of the uniforms of ORDER_TENSOR + epoch."""
+    """Training rows in the order of an epoch: Fisher-Yates, position i (from n - 1 down to 1) swapped
+    with floor(u_i (i + 1)), u_i the uniforms of ORDER_TENSOR + epoch."""
     from fastinit.rng import ORDER_TENSOR
-    return np.argsort(uniforms(seed, trial, ORDER_TENSOR + epoch, n), kind="stable")
+    u = uniforms(seed, trial, ORDER_TENSOR + epoch, n)
+    order = list(range(n))
+    for i in range(n - 1, 0, -1):
+        j = math.floor(u[i] * (i + 1))
+        order[i], order[j] = order[j], order[i]
+    return np.array(order)
 
 
 def train_loss(out, y, loss):

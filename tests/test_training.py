@@ -169,6 +169,15 @@ def test_kernel_matches_numpy_reference(small_task):
         np.testing.assert_allclose(lay[k, : len(c), : len(n["widths"]) - 1], ref, rtol=1e-10, atol=1e-300)
 
 
+def test_epoch_order_is_the_reference_shuffle():
+    """Each epoch's order is a permutation, equal to the NumPy reference's Fisher-Yates shuffle."""
+    keys, order = np.empty(300), np.empty(300, np.int64)
+    for seed, epoch in ((0, 0), (2**64 - 1, 7)):
+        got = kt.epoch_order(np.uint64(seed), np.uint64(3), epoch, keys, order).copy()
+        assert sorted(got) == list(range(300))
+        np.testing.assert_array_equal(got, naive.epoch_order(seed, 3, epoch, 300))
+
+
 def test_gradients_match_finite_differences():
     """The backward pass's gradients of the loss (both losses, both product paths) against central
     differences of the forward pass, float64."""

@@ -13,8 +13,9 @@ and holds, layer by layer (the readout last), the weights ``(n_in, n_out)`` C-or
 biases ``(n_out,)``. Its widths ``n0, n1, ..., nD, n_out`` lie in a flat int64 array from its
 ``width_offset``.
 
-Minibatches: epoch ``e`` orders the training rows by a stable argsort of the uniforms of tensor
-``ORDER_TENSOR + e`` (keyed by the network's seed and trial, :mod:`fastinit.rng`); its steps take
+Minibatches: epoch ``e`` orders the training rows by a Fisher-Yates shuffle driven by the uniforms
+of tensor ``ORDER_TENSOR + e`` (keyed by the network's seed and trial, :mod:`fastinit.rng`; see
+:func:`epoch_order`); its steps take
 consecutive slices of ``batch`` rows, and the last ``n_train % batch`` rows of an epoch are not
 used (``drop_last``). Step ``t`` (0-based) uses slice ``t % (n_train // batch)`` of epoch
 ``t // (n_train // batch)``.
@@ -81,6 +82,8 @@ R_ACT, R_LR, R_MOMENTUM, R_BETA2, R_EPS = range(len(TRAIN_REAL))
 
 OPT_SGD, OPT_MOMENTUM, OPT_NESTEROV, OPT_ADAM = range(4)
 TRAIN_MSE, TRAIN_CE = 0, 1
+#: Rows an evaluation forwards at a time (or the batch, if larger).
+EVAL_ROWS = 256
 #: Columns of a network's curve row at an evaluation step.
 CURVE = ("train_loss", "test_loss", "test_accuracy")
 #: Columns of a layer's row at an evaluation step (on that step's minibatch; ``weight_change`` is
@@ -279,10 +282,17 @@ def optimizer_step(opt, w, g, m, v, t, lr, mu, beta2, eps):
 
 @jit
 def epoch_order(seed, trial, epoch, keys, order):
-    """The training rows in the order of ``epoch``: a stable argsort of the uniforms of tensor
-    ``ORDER_TENSOR + epoch`` into ``order`` (int64, n_train; ``keys``: float64 scratch of n_train)."""
+    """The training rows in the order of ``epoch`` into ``order`` (int64, n_train): a Fisher-Yates
+    shuffle of ``0 .. n - 1`` by the uniforms ``u_i`` of tensor ``ORDER_TENSOR + epoch``, ``i`` from
+    ``n - 1`` down to 1 swapping entry ``i`` with entry ``floor(u_i (i + 1))`` (exact in float64).
+    ``keys``: float64 scratch of n_train."""
+    n = order.shape[0]
     fill_uniform(keys, seed, trial, ORDER_TENSOR + epoch)
-    order[:] = np.argsort(keys, kind="mergesort")
+    for i in range(n):
+        order[i] = i
+    for i in range(n - 1, 0, -1):
+        j = int(math.floor(keys[i] * (i + 1)))
+        order[i], order[j] = order[j], order[i]
     return order
 
 
@@ -447,14 +457,16 @@ def train_network(
             hidden += widths[l]
     scratch = layer_scratch()
     dt = params.dtype
-    acts = np.empty(batch * hidden, dt)
+    rows = max(batch, EVAL_ROWS)        # evaluations forward EVAL_ROWS rows at a time
+    acts = np.empty(rows * hidden, dt)
     ders = np.empty_like(acts)
-    h = np.empty(batch * n_max, dt)
-    delta_a = np.empty_like(h)
-    delta_b = np.empty_like(h)
+    h = np.empty(rows * n_max, dt)
+    delta_a = np.empty(batch * n_max, dt)
+    delta_b = np.empty_like(delta_a)
     wt = np.empty(w_max, dt)
-    out = np.empty((batch, n_out), dt)
-    dout = np.empty_like(out)
+    out_rows = np.empty((rows, n_out), dt)
+    dout_rows = np.empty_like(out_rows)
+    out, dout = out_rows[:batch], dout_rows[:batch]
     xb = np.empty((batch, n0), dt)
     yb = np.empty((batch, n_out), dt)
     grads = np.empty_like(params)
@@ -513,7 +525,7 @@ def train_network(
                     num += dw * dw
                     den += w0 * w0
                 stats[l - 1, 3] = math.sqrt(num / den) if den > 0.0 else np.nan
-                off += batch * n_l
+                off += rows * n_l
             curves[e, 0] = dataset_loss(
                 widths,
                 params,
@@ -528,8 +540,8 @@ def train_network(
                 acts,
                 ders,
                 h,
-                out,
-                dout,
+                out_rows,
+                dout_rows,
                 scratch,
             )[0]
             test = dataset_loss(
@@ -546,8 +558,8 @@ def train_network(
                 acts,
                 ders,
                 h,
-                out,
-                dout,
+                out_rows,
+                dout_rows,
                 scratch,
             )
             curves[e, 1] = test[0]

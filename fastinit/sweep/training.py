@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..engine import make_variant
 from ..engine.training import SUMMARY, TRAIN_DEFAULTS, make_run, summarize, train_runs
-from ..kernels.training import CURVE
+from ..kernels.training import CURVE, EVAL_ROWS
 from .plan import Chunk, _column, _first_rank, _once, _settings_of, label, table_columns
 from .spec import DEFAULTS, ENGINE_KEYS, Spec
 
@@ -167,7 +167,8 @@ def training_memory(chunk: Chunk, threads: int | None = None) -> int:
     per_net = [4 * p * item + e * (3 + 4 * len(w)) * 8 for p, e, w in zip(n_params, n_evals, widths)]
     buffers = max(
         (
-            r.batch * (2 * sum(w[1:-1]) + 3 * max(w) + w[0] + 3 * w[-1])
+            max(r.batch, EVAL_ROWS) * (2 * sum(w[1:-1]) + max(w) + 2 * w[-1])
+            + r.batch * (2 * max(w) + w[0] + w[-1])
             + max(a * b for a, b in zip(w[:-1], w[1:]))
             + p
         )
