@@ -20,6 +20,9 @@ depth 2's (or it never reaches the target within the budget). The best rate fall
 product of N_l layers moves N_l times faster per step). Quick: depths 2, 8, 32, 64, rates 0.1 to 3,
 2 seeds, 300 steps (~15 s after compilation); full: depths 2 to 64 (doubling), rates 0.01 to 3, 3 seeds,
 1000 steps.
+
+Measured (quick): orthogonal 8, 9, 14, 14 steps at depths 2, 8, 32, 64 (max / min 1.75); Gaussian 17,
+103, >300, >300.
 """
 from __future__ import annotations
 
