@@ -18,15 +18,15 @@ At the best rates both eventually fit digits; the gap is in speed (the curves in
 width 100, 150 steps, 4 rates (0.1 to 3), 3 seeds (~20 s after compilation); full: width 1000, 300 steps,
 the same rates and seeds (about an hour on 2 cores).
 
-Measured (quick, width 100, 150 steps): tanh normalized 0.0066 (lr 1) vs standard 0.070 (lr 0.3), ratio
-0.09; softsign 0.0097 (lr 1) vs 0.060 (lr 1), ratio 0.16. Standard needs a smaller rate for tanh
-(lr 1 gives 4.3) and is slower at every rate of the grid.
+Measured (quick, width 100, 150 steps): tanh normalized 0.0061 (lr 1) vs standard 0.071 (lr 0.3), ratio
+0.09; softsign 0.0078 (lr 1) vs 0.058 (lr 1), ratio 0.13. Standard needs a smaller rate for tanh
+(lr 1 gives 2.7) and is slower at every rate of the grid.
 
 Measured at width 300 (the full settings otherwise: 300 steps, 3 seeds; 2 minutes): normalized is
-still lower at every rate for both activations, but the gap narrows as both fit digits: tanh 0.0032 vs
-0.0085 (lr 0.3 both), ratio 0.38, PASS; softsign 0.0016 vs 0.0026 (lr 1 both), ratio 0.60, FAIL of the
-0.5 margin. The full width 1000 was not run (about an hour on 2 cores); expect the same or a narrower
-gap there, so the full run may FAIL on softsign.
+lower at every rate where either trains (tanh at lr 1 and 3 fails for both), but the gap narrows as
+both fit digits: tanh 0.0033 vs 0.0076 (lr 0.3 both), ratio 0.43, PASS; softsign 0.0017 vs 0.0026
+(lr 1 both), ratio 0.62, FAIL of the 0.5 margin. The full width 1000 was not run (about an hour on 2
+cores); expect the same or a narrower gap there, so the full run may FAIL on softsign.
 """
 from __future__ import annotations
 

@@ -13,16 +13,18 @@ The fixed ranges do not scale with the width, so the answer depends on it: n Var
 n/300 for the three ranges (21, 5.3 and 0.21 at width 64: saturating, strongly amplifying and shrinking
 for tanh), while Glorot's is 1 for square layers. Shallow rows often prefer the grid's largest rate.
 Quick: width 64, depths 2, 4, 8, 16, 200 steps, rates 0.03, 0.3, 3, 2 seeds (~35 s after compilation);
-full: widths 64 and 128, 500 steps, rates 0.03 to 3, 3 seeds (about 8 minutes on 2 cores).
+full: widths 64 and 128, 500 steps, rates 0.03 to 3, 3 seeds (8 to 10 minutes on 2 cores).
 
-Measured. Quick (8 rows): fastest U[-1,1] 4, Glorot 2, U[-0.5,0.5] 1, none 1 (sigmoid depth 16);
-U[-0.5,0.5] within 2 x of the best in 5 of 7 rows, below 0.5 ln 10 in 6 of 8. Full (16 rows): fastest
-U[-1,1] 9 (every sigmoid row: the logistic's slope 1/4 wants the widest range), Glorot 5, U[-0.5,0.5] 2
-(tanh depth 8), U[-0.1,0.1] none; U[-0.5,0.5] within 2 x of the best in 11 of 16 rows and below 0.5 ln 10
-in 13 of 16. It fails for sigmoid at depth 16 (both widths) and depth 8 at width 64, and lags Glorot
-for tanh at depth 16 (0.068 vs 0.0064 at width 64, 0.74 vs 0.0031 at width 128). Shallow tanh rows are
-ties (all ranges near 1e-4). So [-0.5, 0.5] is adequate for shallow nets of either activation, not for
-deep sigmoid nets, and the tutorial's claim holds only in that sense.
+Measured. Quick (8 rows): fastest U[-1,1] 4, U[-0.5,0.5] 2, Glorot 1, none 1 (sigmoid depth 16);
+U[-0.5,0.5] within 2 x of the best in 4 of 7 rows, below 0.5 ln 10 in 6 of 8. Full (16 rows, 10
+minutes on a shared 2-core machine): fastest U[-1,1] 7 (6 of the 8 sigmoid rows: the logistic's slope
+1/4 wants the widest range), Glorot 5, U[-0.5,0.5] 3 (tanh depth 8 at both widths, sigmoid depth 4 at
+width 128), U[-0.1,0.1] none, none 1 (sigmoid depth 16, width 64); U[-0.5,0.5] within 2 x of the best
+in 10 of 15 rows and below 0.5 ln 10 in 13 of 16. It fails for sigmoid at depth 16 (both widths) and
+depth 8 at width 64, and lags Glorot for tanh at depth 16 (0.042 vs 0.0066 at width 64, 0.68 vs 0.0031
+at width 128). Shallow tanh rows are ties (all ranges near 1e-4 to 1e-3). So [-0.5, 0.5] is adequate
+for shallow nets of either activation and for tanh to depth 8, not for deep sigmoid nets: the tutorial's
+claim holds only in that sense.
 """
 from __future__ import annotations
 
