@@ -309,10 +309,12 @@ def test_cli_out_that_is_a_file_or_under_one_is_one_line(tmp_path):
 def test_cli_interrupt_is_one_line_and_resumes(tmp_path, reference):
     # Deterministic: the sweep is stopped (SIGSTOP) once 3 of its 24 parts exist, so the interrupt
     # cannot come after it finished (with warm caches a part takes milliseconds), then interrupted
-    # and continued, and it handles the interrupt as a user's Ctrl-C.
+    # and continued, and it handles the interrupt as a user's Ctrl-C. SIGINT's default action is
+    # restored in the child: a shell's background job inherits SIGINT ignored, and Python keeps it so.
     spec = _spec_file(tmp_path, SLICED)
     out = tmp_path / "out"
-    proc = _sweep_process(spec, out, stderr=subprocess.PIPE, text=True)
+    proc = _sweep_process(spec, out, stderr=subprocess.PIPE, text=True,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 300
     while time.time() < deadline and len(list((out / "parts").glob("chunk-*.parquet"))) < 3:
         time.sleep(0.002)
