@@ -87,16 +87,17 @@ def training_chunks(spec: Spec) -> list[Chunk]:
     return out
 
 
-def _task(chunk: Chunk, cfg: dict):
+def _task(chunk: Chunk, value):
+    """The task of a spec value, built once per process (``chunk.resolved`` is shared by a sweep's
+    chunks; labels and runs both take it from here)."""
     from ..train import resolve_task
 
-    key = ("task", int(chunk.index["task"][0]) if "task" in chunk.index else -1)
-    return _once(chunk.resolved, key, resolve_task, cfg["task"])
+    return _once(chunk.resolved, ("task", repr(value)), resolve_task, value)
 
 
 def _runs(chunk: Chunk) -> tuple[list, object]:
     """The chunk's runs, validated (errors name the configuration), and its task."""
-    task = _task(chunk, chunk.member(0))
+    task = _task(chunk, chunk.member(0)["task"])
     runs = []
     for i in range(chunk.size):
         cfg = chunk.member(i)
@@ -198,11 +199,12 @@ def compute_training_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataF
     for c in identifying_columns(chunk.grid, chunk.settings)[1:]:
         if c in chunk.grid:
             labels = _once(
-                chunk.resolved, ("labels", c), lambda key: [_label(key, v) for v in chunk.grid[key]], c
+                chunk.resolved, ("labels", c), lambda key: [_label(chunk, key, v) for v in chunk.grid[key]], c
             )
             data[c] = _column(labels, np.repeat(chunk.index[c], counts))
         else:
-            data[c] = _column([_label(c, chunk.settings[c])], np.zeros(int(counts.sum()), dtype=np.int64))
+            one = np.zeros(int(counts.sum()), dtype=np.int64)
+            data[c] = _column([_label(chunk, c, chunk.settings[c])], one)
     data["step"] = np.concatenate([t.steps for t in trained])
     curves = np.concatenate([t.curves for t in trained])
     for j, c in enumerate(CURVE):
@@ -217,9 +219,6 @@ def compute_training_chunk(chunk: Chunk, threads: int | None = None) -> pd.DataF
     return pd.DataFrame(data, copy=False)
 
 
-def _label(key, value):
-    if key == "task":
-        from ..train import resolve_task
-
-        return resolve_task(value).label
-    return label(key, value)
+def _label(chunk: Chunk, key, value):
+    """The table value of a setting: a task's label (the task built once, see :func:`_task`)."""
+    return _task(chunk, value).label if key == "task" else label(key, value)
